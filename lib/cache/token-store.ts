@@ -1,0 +1,138 @@
+import type { AccessToken } from '../types.js';
+
+/** A token as the store keeps it: with the moment its request was sent, to know its lifetime. */
+export interface FetchedToken {
+  readonly token: AccessToken;
+  readonly requestedAt: number;
+}
+
+/** The two margins before expiry, both capped by a fraction of the token's lifetime. */
+export interface ExpiryPolicy {
+  /** Stop serving a token when less than this is left (ms), at most a tenth of its lifetime. */
+  readonly expiryMargin: number;
+  /** Start a background refresh when less than this is left (ms), at most a quarter of its lifetime. */
+  readonly refreshAhead: number;
+  /** Entries kept at most; the oldest written is evicted first. */
+  readonly maxEntries: number;
+}
+
+interface Entry {
+  readonly fetched: FetchedToken;
+  /** Past this the token is never served (expiry margin). */
+  readonly serveUntil: number;
+  /** From this on a caller triggers one background refresh (moved later after a failed one). */
+  refreshAt: number;
+  /** Consecutive failed background refreshes, for the backoff. */
+  failures: number;
+  /** A 401 told us the API refuses this token: it is not served, and a fetch returning it again is forced. */
+  rejected: boolean;
+}
+
+/** What the per-request path needs from a lookup. */
+export interface Lookup {
+  readonly token: AccessToken;
+  readonly refreshDue: boolean;
+}
+
+// Why the lifetime fractions: Texas serves tokens from its own cache with a shrinking
+// `expires_in` and never hands out one with less than 120 s (short tokens: half their lifetime)
+// left. A margin that is a fixed duration could exceed what Texas gives us and turn every call into
+// a request; a fraction of the lifetime we were actually given cannot (texas/API.md, "Texas's own
+// cache"). It also keeps a 5-second token cached for 4.5 s instead of never.
+const SERVE_FRACTION = 0.1;
+const REFRESH_FRACTION = 0.25;
+const FIRST_REFRESH_BACKOFF = 1_000;
+const MAX_REFRESH_BACKOFF = 30_000;
+
+/**
+ * Token storage with the expiry logic, in the shape p-memoize takes as its `cache`
+ * (has/get/set/delete): p-memoize shares in-flight fetches, this decides how long results live.
+ * `has` means "fresh, no fetch needed" and `get` serves anything not yet past the expiry margin, so
+ * `get` never drops what `has` just confirmed.
+ */
+export class TokenStore {
+  readonly #entries = new Map<string, Entry>();
+  readonly #policy: ExpiryPolicy;
+
+  constructor(policy: ExpiryPolicy) {
+    this.#policy = policy;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The per-request path: one map lookup and two comparisons. */
+  lookup(key: string, now = Date.now()): Lookup | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.rejected) return undefined;
+    if (now >= entry.serveUntil) {
+      this.#entries.delete(key); // never hold a token past its use
+      return undefined;
+    }
+    return { token: entry.fetched.token, refreshDue: now >= entry.refreshAt };
+  }
+
+  has(key: string): boolean {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && !entry.rejected && Date.now() < entry.refreshAt;
+  }
+
+  get(key: string): FetchedToken | undefined {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && !entry.rejected && Date.now() < entry.serveUntil ? entry.fetched : undefined;
+  }
+
+  set(key: string, fetched: FetchedToken): void {
+    const { expiryMargin, refreshAhead, maxEntries } = this.#policy;
+    const { expiresAt } = fetched.token;
+    const lifetime = Math.max(0, expiresAt - fetched.requestedAt);
+    const serveUntil = expiresAt - Math.min(expiryMargin, lifetime * SERVE_FRACTION);
+    const refreshAt = Math.min(serveUntil, expiresAt - Math.min(refreshAhead, lifetime * REFRESH_FRACTION));
+    this.#entries.delete(key); // re-insert: the Map's order is the order of writes, oldest first
+    this.#entries.set(key, { fetched, serveUntil, refreshAt, failures: 0, rejected: false });
+    if (this.#entries.size > maxEntries) this.#evict();
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  /** Marks the current token of `key` as refused by an API; returns it, if there was one. */
+  reject(key: string): string | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    entry.rejected = true;
+    return entry.fetched.token.token;
+  }
+
+  /** Whether `token` is the one an API refused for `key`. */
+  isRejected(key: string, token: string): boolean {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && entry.rejected && entry.fetched.token.token === token;
+  }
+
+  /**
+   * A background refresh failed: keep serving the current token and try again after an
+   * exponential backoff, never later than the moment it stops being served.
+   */
+  refreshFailed(key: string, now = Date.now()): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
+    const backoff = Math.min(MAX_REFRESH_BACKOFF, FIRST_REFRESH_BACKOFF * 2 ** entry.failures);
+    entry.failures += 1;
+    entry.refreshAt = Math.min(entry.serveUntil, now + backoff * (0.5 + Math.random() / 2));
+  }
+
+  /** Drops the oldest written entries until the bound holds: O(1) per write, as the Map keeps write order. */
+  #evict(): void {
+    for (const key of this.#entries.keys()) {
+      if (this.#entries.size <= this.#policy.maxEntries) return;
+      this.#entries.delete(key);
+    }
+  }
+}

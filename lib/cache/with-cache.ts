@@ -1,0 +1,155 @@
+import pMemoize from 'p-memoize';
+import { TokenError } from '../errors.js';
+import { count, duration, optionalFunction, optionalObject, optionalString, fail } from '../options.js';
+import type { AccessToken, FetchToken, GetTokenOptions, TokenSource } from '../types.js';
+import { abortable } from './abortable.js';
+import { TokenStore, type FetchedToken } from './token-store.js';
+
+/** How long tokens are kept and reused. Every field is optional. */
+export interface CacheOptions {
+  /**
+   * A token is no longer served when less than this is left, in milliseconds. Capped at a tenth of
+   * the token's lifetime, so short tokens stay cached and no token is served after it expires.
+   * @default 30_000
+   */
+  expiryMargin?: number;
+  /**
+   * A background refresh starts when less than this is left, in milliseconds, while callers keep
+   * getting the current token. Capped at a quarter of the token's lifetime.
+   * @default 60_000
+   */
+  refreshAhead?: number;
+  /**
+   * Most entries (scopes) kept; the oldest written is evicted first.
+   * @default 10_000
+   */
+  maxEntries?: number;
+  /**
+   * Deadline for acquiring one token, retries included, in milliseconds. The fetch that callers
+   * share ends with a `TokenError` (code `timeout`) then; a caller's own `signal` never ends it.
+   * @default 30_000
+   */
+  timeout?: number;
+  /**
+   * The cache key for a scope (default: the scope itself). Sources that depend on more than the
+   * scope (the user, for on-behalf-of) put that in the key.
+   */
+  cacheKey?: (scope: string) => string;
+  /** Where tokens come from, for error messages (origin and path, no credentials). */
+  endpoint?: string;
+}
+
+export const DEFAULT_EXPIRY_MARGIN = 30_000;
+export const DEFAULT_REFRESH_AHEAD = 60_000;
+export const DEFAULT_MAX_ENTRIES = 10_000;
+export const DEFAULT_TIMEOUT = 30_000;
+
+/** A cached {@link TokenSource}, with read-only views of its state. */
+export interface CachedTokenSource extends TokenSource {
+  /** Entries currently held. */
+  readonly size: number;
+  /** Drops every cached token (in-flight fetches still complete and are stored). */
+  clear(): void;
+}
+
+/**
+ * Wraps any token source, or a bare fetch function, in the package's cache: one entry per key,
+ * single-flight fetches (p-memoize), expiry margins, refresh ahead in the background, a bounded
+ * number of entries, and forced refreshes that drop a token only once and share one fetch.
+ * Failures are never cached.
+ */
+export function withCache(source: TokenSource | FetchToken, options?: CacheOptions): CachedTokenSource {
+  return new TokenCache(source, options);
+}
+
+class TokenCache implements CachedTokenSource {
+  readonly #fetch: FetchToken;
+  readonly #store: TokenStore;
+  readonly #timeout: number;
+  readonly #cacheKey: (scope: string) => string;
+  readonly #endpoint: string | undefined;
+  /** One fetch in flight per key: later callers, forced or not, join it. */
+  readonly #load: (key: string, scope: string, force: boolean) => Promise<FetchedToken>;
+
+  constructor(source: TokenSource | FetchToken, options?: CacheOptions) {
+    if (typeof source === 'function') this.#fetch = source;
+    else if (typeof source?.getToken === 'function') this.#fetch = (scope, opts) => source.getToken(scope, opts);
+    else fail('source', 'a TokenSource or a fetch function', source);
+    const o = optionalObject('cache options', options);
+    this.#store = new TokenStore({
+      expiryMargin: duration('expiryMargin', o.expiryMargin, DEFAULT_EXPIRY_MARGIN),
+      refreshAhead: duration('refreshAhead', o.refreshAhead, DEFAULT_REFRESH_AHEAD),
+      maxEntries: count('maxEntries', o.maxEntries, DEFAULT_MAX_ENTRIES, 1),
+    });
+    this.#timeout = duration('timeout', o.timeout, DEFAULT_TIMEOUT, 1);
+    this.#cacheKey = optionalFunction<(scope: string) => string>('cacheKey', o.cacheKey) ?? ((scope) => scope);
+    this.#endpoint = optionalString('endpoint', o.endpoint);
+    this.#load = pMemoize((key: string, scope: string, force: boolean) => this.#fetchOnce(key, scope, force), {
+      cacheKey: ([key]) => key,
+      cache: this.#store,
+    });
+  }
+
+  get size(): number {
+    return this.#store.size;
+  }
+
+  clear(): void {
+    this.#store.clear();
+  }
+
+  getToken(scope: string, options?: GetTokenOptions): Promise<AccessToken> {
+    const key = this.#cacheKey(scope);
+    let pending: Promise<FetchedToken>;
+    if (options?.forceRefresh) {
+      this.#store.reject(key);
+      pending = this.#load(key, scope, true);
+    } else {
+      const hit = this.#store.lookup(key);
+      if (hit !== undefined) {
+        if (hit.refreshDue) this.#refreshInBackground(key, scope);
+        return Promise.resolve(hit.token);
+      }
+      pending = this.#load(key, scope, false);
+    }
+    const token = pending.then((fetched) => fetched.token);
+    return options?.signal ? abortable(token, options.signal) : token;
+  }
+
+  #refreshInBackground(key: string, scope: string): void {
+    // Joins the fetch in flight, if any. Failing is fine while the current token serves: it is
+    // tried again after a backoff, and callers only see an error once no valid token is left.
+    this.#load(key, scope, false).catch(() => this.#store.refreshFailed(key));
+  }
+
+  async #fetchOnce(key: string, scope: string, force: boolean): Promise<FetchedToken> {
+    const requestedAt = Date.now();
+    let token = await this.#fetchWithDeadline(scope, force);
+    if (!force && this.#store.isRejected(key, token.token)) {
+      // A forced refresh joined this fetch after it had started, and the endpoint answered from
+      // its own cache with the very token the API refused (Texas does so without skip_cache).
+      token = await this.#fetchWithDeadline(scope, true);
+    }
+    return { token, requestedAt };
+  }
+
+  async #fetchWithDeadline(scope: string, forceRefresh: boolean): Promise<AccessToken> {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => {
+      const where = this.#endpoint ? ` from ${this.#endpoint}` : '';
+      deadline.abort(
+        new TokenError('timeout', `token request for ${scope}${where} timed out after ${this.#timeout} ms`, {
+          scope,
+          endpoint: this.#endpoint,
+        }),
+      );
+    }, this.#timeout);
+    timer.unref?.();
+    try {
+      // Custom fetchers may ignore the signal; the race makes the deadline hold for them too.
+      return await abortable(this.#fetch(scope, { forceRefresh, signal: deadline.signal }), deadline.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,23 @@
+export type { AccessToken, FetchToken, GetTokenOptions, TokenSource } from './types.js';
+export {
+  TokenError,
+  isTokenError,
+  LOCAL_ERROR_CODES,
+  type LocalErrorCode,
+  type OAuthErrorCode,
+  type TokenErrorCode,
+  type TokenErrorDetails,
+} from './errors.js';
+export { withCache, type CacheOptions, type CachedTokenSource } from './cache/with-cache.js';
+export type { HttpOptions } from './http/token-client.js';
+export { texas, type TexasOptions, type TexasIdentityProvider } from './sources/texas.js';
+export { clientCredentials, type ClientCredentialsOptions } from './sources/client-credentials.js';
+export { fromEnv, type TokenEnvironment } from './sources/from-env.js';
+export type { TokenRequestOptions } from './interceptor/augment.js';
+export {
+  tokenInterceptor,
+  type ScopeOption,
+  type TokenInterceptor,
+  type TokenInterceptorOptions,
+} from './interceptor/token-interceptor.js';
+export { attachToken } from './interceptor/attach-token.js';

@@ -1,0 +1,47 @@
+import type { CachedTokenSource, CacheOptions } from '../cache/with-cache.js';
+import { TokenError } from '../errors.js';
+import type { HttpOptions } from '../http/token-client.js';
+import { clientCredentials } from './client-credentials.js';
+import { texas } from './texas.js';
+
+/** The variables {@link fromEnv} reads. */
+export type TokenEnvironment = Partial<
+  Record<
+    | 'NAIS_TOKEN_ENDPOINT'
+    | 'AZURE_OPENID_CONFIG_TOKEN_ENDPOINT'
+    | 'AZURE_APP_CLIENT_ID'
+    | 'AZURE_APP_CLIENT_SECRET',
+    string
+  >
+>;
+
+/**
+ * The source the environment describes: Texas when `NAIS_TOKEN_ENDPOINT` is set (on NAIS the
+ * sidecar holds the credentials), else client credentials from the `AZURE_*` variables, else a
+ * `TokenError` (code `configuration`) naming what it looked for.
+ */
+export function fromEnv(
+  env: TokenEnvironment | NodeJS.ProcessEnv = process.env,
+  options: CacheOptions & HttpOptions = {},
+): CachedTokenSource {
+  if (env.NAIS_TOKEN_ENDPOINT) return texas({ ...options, endpoint: env.NAIS_TOKEN_ENDPOINT });
+  const { AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID, AZURE_APP_CLIENT_SECRET } = env;
+  if (AZURE_OPENID_CONFIG_TOKEN_ENDPOINT || AZURE_APP_CLIENT_ID || AZURE_APP_CLIENT_SECRET) {
+    const missing = Object.entries({ AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID, AZURE_APP_CLIENT_SECRET })
+      .filter(([, value]) => !value)
+      .map(([name]) => name);
+    if (missing.length > 0) {
+      throw new TokenError('configuration', `fromEnv(): client credentials need ${missing.join(' and ')}, which are not set`);
+    }
+    return clientCredentials({
+      ...options,
+      tokenEndpoint: AZURE_OPENID_CONFIG_TOKEN_ENDPOINT,
+      clientId: AZURE_APP_CLIENT_ID,
+      clientSecret: AZURE_APP_CLIENT_SECRET,
+    });
+  }
+  throw new TokenError(
+    'configuration',
+    'fromEnv(): no token source configured: set NAIS_TOKEN_ENDPOINT (Texas), or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET (client credentials)',
+  );
+}

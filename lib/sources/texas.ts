@@ -1,0 +1,71 @@
+import { withCache, type CacheOptions, type CachedTokenSource } from '../cache/with-cache.js';
+import { TokenError } from '../errors.js';
+import { parseEndpoint } from '../http/endpoint.js';
+import { TokenClient, type HttpOptions } from '../http/token-client.js';
+import { assertScope, fail, optionalObject, optionalString } from '../options.js';
+
+/** Identity providers that Texas's `/api/v1/token` serves (`azuread` is the older name of `entra_id`). */
+export type TexasIdentityProvider = 'entra_id' | 'azuread' | 'maskinporten';
+
+/** Options of {@link texas}. Every field is optional. */
+export interface TexasOptions extends CacheOptions, HttpOptions {
+  /** Texas's token endpoint. @default process.env.NAIS_TOKEN_ENDPOINT */
+  endpoint?: string;
+  /** @default 'entra_id' */
+  identityProvider?: TexasIdentityProvider;
+  /** Maskinporten only: the RFC 8707 resource indicator. */
+  resource?: string;
+  /** Maskinporten only: RFC 9396 authorization details. */
+  authorizationDetails?: readonly object[];
+  /** How the request body is encoded; Texas takes both. @default 'json' */
+  bodyFormat?: 'json' | 'form';
+}
+
+const PROVIDERS: readonly TexasIdentityProvider[] = ['entra_id', 'azuread', 'maskinporten'];
+
+/**
+ * Tokens from Texas, the NAIS platform's token sidecar (`POST /api/v1/token`), cached.
+ * A forced refresh sends `skip_cache: true`: without it Texas answers from its own cache with the
+ * very token the API just refused (texas/API.md).
+ */
+export function texas(options?: TexasOptions): CachedTokenSource {
+  const o = optionalObject('texas() options', options);
+  const endpoint = parseEndpoint(
+    optionalString('endpoint', o.endpoint) ?? process.env.NAIS_TOKEN_ENDPOINT,
+    'texas(): the token endpoint (option endpoint or NAIS_TOKEN_ENDPOINT)',
+    { allowInsecure: o.allowInsecure },
+  );
+  const identityProvider = o.identityProvider ?? 'entra_id';
+  if (!PROVIDERS.includes(identityProvider)) fail('identityProvider', `one of ${PROVIDERS.join(', ')}`, identityProvider);
+  const resource = optionalString('resource', o.resource);
+  if (o.authorizationDetails !== undefined && !Array.isArray(o.authorizationDetails)) {
+    fail('authorizationDetails', 'an array of objects', o.authorizationDetails);
+  }
+  if ((resource !== undefined || o.authorizationDetails !== undefined) && identityProvider !== 'maskinporten') {
+    throw new TokenError('configuration', 'texas(): resource and authorizationDetails are for identityProvider maskinporten');
+  }
+  const format = o.bodyFormat ?? 'json';
+  if (format !== 'json' && format !== 'form') fail('bodyFormat', "'json' or 'form'", format);
+  const client = new TokenClient(endpoint, o);
+  const allowList = identityProvider === 'maskinporten'; // Maskinporten's target is a space-separated list
+
+  return withCache(
+    (scope, { forceRefresh, signal }) => {
+      assertScope(scope, { allowList });
+      return client.post({
+        scope,
+        format,
+        signal,
+        body: {
+          identity_provider: identityProvider,
+          target: scope,
+          resource,
+          authorization_details: o.authorizationDetails,
+          // Only when forced, so that Texas's own cache serves everything else.
+          skip_cache: forceRefresh ? true : undefined,
+        },
+      });
+    },
+    { ...o, endpoint: endpoint.label },
+  );
+}

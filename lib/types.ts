@@ -1,0 +1,41 @@
+/**
+ * An access token and the moment it stops being valid.
+ *
+ * Treat it as read-only: cached sources hand the same object to every caller.
+ */
+export interface AccessToken {
+  /** The bearer token, exactly as the token endpoint issued it. */
+  readonly token: string;
+  /** When the token expires, in epoch milliseconds (the moment the token request was sent plus `expires_in`). */
+  readonly expiresAt: number;
+}
+
+/** Options for one {@link TokenSource.getToken} call. */
+export interface GetTokenOptions {
+  /**
+   * Ignore any cached token and fetch a new one (Texas: `skip_cache: true`). Concurrent forced
+   * refreshes for one scope share a single fetch.
+   */
+  forceRefresh?: boolean;
+  /**
+   * Ends this caller's wait only. A fetch that other callers share keeps going (it has its own
+   * timeout); the call rejects with `signal.reason`.
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * Where tokens come from: anything with this shape plugs into {@link attachToken}.
+ *
+ * Contract (as Go's `oauth2.TokenSource`): safe to call concurrently; the returned token must not
+ * be changed by the caller; failures reject with a `TokenError`.
+ */
+export interface TokenSource {
+  getToken(scope: string, options?: GetTokenOptions): Promise<AccessToken>;
+}
+
+/**
+ * A bare fetcher: one call, one upstream token request, no caching. {@link withCache} turns it into
+ * a cached, single-flight {@link TokenSource}.
+ */
+export type FetchToken = (scope: string, options: GetTokenOptions) => Promise<AccessToken>;
