@@ -4,10 +4,11 @@ import { TokenError, isTokenError } from '../errors.js';
 import { count, duration } from '../options.js';
 import type { AccessToken } from '../types.js';
 import type { Endpoint } from './endpoint.js';
+import { routeTo, type ProxyOptions } from './proxy.js';
 import { BadAnswer, cleanDescription, oneLine, parseErrorAnswer, parseTokenAnswer, summary } from './token-response.js';
 
 /** How the package talks to a token endpoint. Every field is optional. */
-export interface HttpOptions {
+export interface HttpOptions extends ProxyOptions {
   /**
    * Timeout of one attempt, in milliseconds (the whole acquisition has the cache's `timeout`).
    * @default 10_000
@@ -71,8 +72,7 @@ export class TokenClient {
       responseType: 'text',
       transformResponse: [(data: unknown) => data], // parsed and checked here, not by axios
       headers: { Accept: 'application/json' },
-      // The environment's proxy variables are not applied here; see README, "Proxies".
-      proxy: false,
+      ...routeTo(endpoint, options),
     });
     axiosRetry(this.#http, {
       retries: this.#retries,
