@@ -21,7 +21,7 @@ export type TokenEnvironment = Partial<
  * `TokenError` (code `configuration`) naming what it looked for.
  */
 export function fromEnv(
-  env: TokenEnvironment | NodeJS.ProcessEnv = process.env,
+  env: TokenEnvironment | Readonly<Record<string, string | undefined>> = process.env,
   options: CacheOptions & HttpOptions = {},
 ): CachedTokenSource {
   if (env.NAIS_TOKEN_ENDPOINT) return texas({ ...options, endpoint: env.NAIS_TOKEN_ENDPOINT });
