@@ -1,0 +1,44 @@
+// Type-checked against the packed package's declarations (spec/package/pack.spec.ts): the public
+// surface and the `token` request option must type-check without casts.
+import axios from 'axios';
+import {
+  attachToken,
+  clientCredentials,
+  fromEnv,
+  isTokenError,
+  texas,
+  tokenInterceptor,
+  withCache,
+  TokenError,
+  type AccessToken,
+  type TokenSource,
+} from 'axios-m2m';
+
+const api = axios.create({ baseURL: 'http://other-api.team', token: { scope: 'api://dev-gcp.team.other-api/.default' } });
+const detach: () => void = attachToken(api, { source: texas({ endpoint: 'http://127.0.0.1:7164/api/v1/token' }), scope: (config) => config.url });
+await api.get('/x', { token: { scope: 'api://dev-gcp.team.x/.default' } });
+await api.get('/health', { token: false });
+detach();
+
+const custom: TokenSource = withCache(async (scope: string): Promise<AccessToken> => ({ token: scope, expiresAt: Date.now() + 1000 }));
+const { request, responseError } = tokenInterceptor({ source: custom, scope: 'api://a/.default', retryOn: [401, 403] });
+api.interceptors.request.use(request);
+api.interceptors.response.use(undefined, responseError);
+void clientCredentials;
+void fromEnv;
+
+try {
+  await api.get('/y');
+} catch (error) {
+  if (isTokenError(error)) {
+    switch (error.code) {
+      case 'throttled':
+        console.log(error.retryAfter?.toFixed());
+        break;
+      case 'invalid_client':
+        console.log(error.errorCodes, error.traceId, error.status);
+        break;
+    }
+  }
+  if (error instanceof TokenError) console.log(error.endpoint);
+}

@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+/**
+ * The packed tarball, installed into a fresh project as a user would: `import` and `require`
+ * work, no warning is printed, and a consumer type-checks against the shipped declarations.
+ */
+describe('the packed package', function () {
+  this.timeout(180_000);
+  let project: string;
+
+  before(() => {
+    if (!existsSync(join(root, 'dist', 'index.js'))) execFileSync(npm, ['run', 'build'], { cwd: root, stdio: 'ignore' });
+    project = mkdtempSync(join(tmpdir(), 'axios-m2m-pack-'));
+    execFileSync(npm, ['pack', '--silent', '--pack-destination', project], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    const tarball = readdirSync(project).find((name) => name.endsWith('.tgz'));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    const axiosVersion = (JSON.parse(execFileSync(npm, ['ls', 'axios', '--json', '--depth=0'], { cwd: root }).toString()) as {
+      dependencies: { axios: { version: string } };
+    }).dependencies.axios.version;
+    execFileSync(
+      npm,
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', `./${tarball}`, `axios@${axiosVersion}`],
+      { cwd: project, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+  });
+  after(() => rmSync(project, { recursive: true, force: true }));
+
+  function run(file: string, code: string) {
+    writeFileSync(join(project, file), code);
+    return spawnSync(process.execPath, [file], { cwd: project, encoding: 'utf8' });
+  }
+
+  it('can be imported as ESM with named exports only', () => {
+    const result = run(
+      'esm.mjs',
+      `import * as m2m from 'axios-m2m';
+       console.log(JSON.stringify({ keys: Object.keys(m2m).sort(), hasDefault: 'default' in m2m }));`,
+    );
+    expect(result.stderr).to.equal('');
+    const { keys, hasDefault } = JSON.parse(result.stdout) as { keys: string[]; hasDefault: boolean };
+    expect(keys).to.include.members(['attachToken', 'tokenInterceptor', 'texas', 'clientCredentials', 'fromEnv', 'TokenError', 'withCache']);
+    expect(hasDefault).to.equal(false);
+  });
+
+  it('can be required from CommonJS without a warning (p-memoize is bundled)', () => {
+    const result = run(
+      'cjs.cjs',
+      `const { attachToken, TokenError, fromEnv } = require('axios-m2m');
+       const esm = import('axios-m2m');
+       esm.then((m) => console.log(typeof attachToken, new TokenError('network', 'x') instanceof m.TokenError));`,
+    );
+    expect(result.stderr).to.equal('');
+    expect(result.stdout.trim()).to.equal('function true');
+  });
+
+  it('ships declarations that a strict consumer type-checks against, module augmentation included', () => {
+    cpSync(join(root, 'spec', 'package', 'consumer'), project, { recursive: true });
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const result = spawnSync(process.execPath, [tsc, '-p', join(project, 'tsconfig.json')], { cwd: project, encoding: 'utf8' });
+    expect(result.stdout + result.stderr).to.equal('');
+    expect(result.status).to.equal(0);
+  });
+
+  it('ships only dist and the README', () => {
+    const listing = execFileSync(npm, ['pack', '--dry-run', '--json'], { cwd: root }).toString();
+    const files = (JSON.parse(listing) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    expect(files.every((f) => f.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE'].includes(f))).to.equal(true);
+  });
+});
