@@ -21,3 +21,15 @@ export {
   type TokenInterceptorOptions,
 } from './interceptor/token-interceptor.js';
 export { attachToken } from './interceptor/attach-token.js';
+export {
+  EVENT_NAMES,
+  subscribe,
+  type EventName,
+  type Events,
+  type RefreshErrorEvent,
+  type RefreshStartEvent,
+  type RetryEvent,
+  type SourceName,
+  type TokenRequestEvent,
+  type TokenServedEvent,
+} from './events.js';

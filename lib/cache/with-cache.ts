@@ -1,5 +1,6 @@
 import pMemoize from 'p-memoize';
-import { TokenError } from '../errors.js';
+import { TokenError, isTokenError } from '../errors.js';
+import { channels, publish } from '../events.js';
 import { count, duration, optionalFunction, optionalObject, optionalString, fail } from '../options.js';
 import type { AccessToken, FetchToken, GetTokenOptions, TokenSource } from '../types.js';
 import { abortable } from './abortable.js';
@@ -35,8 +36,10 @@ export interface CacheOptions {
    * scope (the user, for on-behalf-of) put that in the key.
    */
   cacheKey?: (scope: string) => string;
-  /** Where tokens come from, for error messages (origin and path, no credentials). */
+  /** Where tokens come from, for error messages and events (origin and path, no credentials). */
   endpoint?: string;
+  /** The source's name in events (`texas`, `client-credentials`, ...). @default 'custom' */
+  name?: string;
 }
 
 export const DEFAULT_EXPIRY_MARGIN = 30_000;
@@ -62,14 +65,22 @@ export function withCache(source: TokenSource | FetchToken, options?: CacheOptio
   return new TokenCache(source, options);
 }
 
+/** Why a fetch is made: no usable token, a refresh ahead of expiry, or a token refused by an API. */
+type FetchReason = 'miss' | 'ahead' | 'forced';
+
+function errorFields(error: unknown): { code: string; status?: number } {
+  return isTokenError(error) ? { code: error.code, status: error.status } : { code: 'unknown' };
+}
+
 class TokenCache implements CachedTokenSource {
   readonly #fetch: FetchToken;
   readonly #store: TokenStore;
   readonly #timeout: number;
   readonly #cacheKey: (scope: string) => string;
   readonly #endpoint: string | undefined;
+  readonly #name: string;
   /** One fetch in flight per key: later callers, forced or not, join it. */
-  readonly #load: (key: string, scope: string, force: boolean) => Promise<FetchedToken>;
+  readonly #load: (key: string, scope: string, reason: FetchReason) => Promise<FetchedToken>;
 
   constructor(source: TokenSource | FetchToken, options?: CacheOptions) {
     if (typeof source === 'function') this.#fetch = source;
@@ -84,7 +95,8 @@ class TokenCache implements CachedTokenSource {
     this.#timeout = duration('timeout', o.timeout, DEFAULT_TIMEOUT, 1);
     this.#cacheKey = optionalFunction<(scope: string) => string>('cacheKey', o.cacheKey) ?? ((scope) => scope);
     this.#endpoint = optionalString('endpoint', o.endpoint);
-    this.#load = pMemoize((key: string, scope: string, force: boolean) => this.#fetchOnce(key, scope, force), {
+    this.#name = optionalString('name', o.name) ?? 'custom';
+    this.#load = pMemoize((key: string, scope: string, reason: FetchReason) => this.#fetchOnce(key, scope, reason), {
       cacheKey: ([key]) => key,
       cache: this.#store,
     });
@@ -103,34 +115,65 @@ class TokenCache implements CachedTokenSource {
     let pending: Promise<FetchedToken>;
     if (options?.forceRefresh) {
       this.#store.reject(key);
-      pending = this.#load(key, scope, true);
+      pending = this.#load(key, scope, 'forced');
     } else {
       const hit = this.#store.lookup(key);
       if (hit !== undefined) {
         if (hit.refreshDue) this.#refreshInBackground(key, scope);
+        if (channels['axios-m2m:token:served'].hasSubscribers) this.#served(scope, true, 0);
         return Promise.resolve(hit.token);
       }
-      pending = this.#load(key, scope, false);
+      pending = this.#load(key, scope, 'miss');
     }
-    const token = pending.then((fetched) => fetched.token);
+    const waitStarted = Date.now();
+    const token = pending.then((fetched) => {
+      if (channels['axios-m2m:token:served'].hasSubscribers) this.#served(scope, false, Date.now() - waitStarted);
+      return fetched.token;
+    });
     return options?.signal ? abortable(token, options.signal) : token;
+  }
+
+  #served(scope: string, fromCache: boolean, durationMs: number): void {
+    publish('axios-m2m:token:served', () => ({ scope, source: this.#name, fromCache, durationMs }));
   }
 
   #refreshInBackground(key: string, scope: string): void {
     // Joins the fetch in flight, if any. Failing is fine while the current token serves: it is
     // tried again after a backoff, and callers only see an error once no valid token is left.
-    this.#load(key, scope, false).catch(() => this.#store.refreshFailed(key));
+    this.#load(key, scope, 'ahead').catch((error: unknown) => {
+      this.#store.refreshFailed(key);
+      publish('axios-m2m:refresh:error', () => ({ scope, source: this.#name, ...errorFields(error) }));
+    });
   }
 
-  async #fetchOnce(key: string, scope: string, force: boolean): Promise<FetchedToken> {
+  async #fetchOnce(key: string, scope: string, reason: FetchReason): Promise<FetchedToken> {
+    if (reason !== 'miss') publish('axios-m2m:refresh:start', () => ({ scope, source: this.#name, reason }));
     const requestedAt = Date.now();
-    let token = await this.#fetchWithDeadline(scope, force);
-    if (!force && this.#store.isRejected(key, token.token)) {
+    let token = await this.#request(scope, reason);
+    if (reason !== 'forced' && this.#store.isRejected(key, token.token)) {
       // A forced refresh joined this fetch after it had started, and the endpoint answered from
       // its own cache with the very token the API refused (Texas does so without skip_cache).
-      token = await this.#fetchWithDeadline(scope, true);
+      token = await this.#request(scope, 'forced');
     }
     return { token, requestedAt };
+  }
+
+  /** One upstream request, with its event. */
+  async #request(scope: string, reason: FetchReason): Promise<AccessToken> {
+    const started = Date.now();
+    const event = () => ({ scope, source: this.#name, endpoint: this.#endpoint, reason, durationMs: Date.now() - started });
+    try {
+      const token = await this.#fetchWithDeadline(scope, reason === 'forced');
+      publish('axios-m2m:token:request', () => ({
+        ...event(),
+        outcome: 'ok',
+        expiresIn: Math.round((token.expiresAt - started) / 1000),
+      }));
+      return token;
+    } catch (error) {
+      publish('axios-m2m:token:request', () => ({ ...event(), outcome: 'error', ...errorFields(error) }));
+      throw error;
+    }
   }
 
   async #fetchWithDeadline(scope: string, forceRefresh: boolean): Promise<AccessToken> {

@@ -6,6 +6,7 @@ import axios, {
   type InternalAxiosRequestConfig,
 } from 'axios';
 import { TokenError } from '../errors.js';
+import { publish } from '../events.js';
 import { fail, optionalObject } from '../options.js';
 import type { AccessToken, TokenSource } from '../types.js';
 import './augment.js';
@@ -111,10 +112,10 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
   }
 
   /** A token other than the refused one: the current one if it was already replaced, else a forced refresh. */
-  async function replacement(sent: Sent, signal: AbortSignal | undefined): Promise<AccessToken> {
+  async function replacement(sent: Sent, signal: AbortSignal | undefined): Promise<{ token: AccessToken; refreshed: boolean }> {
     const current = await source.getToken(sent.scope, { signal });
-    if (current.token !== sent.token) return current;
-    return source.getToken(sent.scope, { forceRefresh: true, signal });
+    if (current.token !== sent.token) return { token: current, refreshed: false };
+    return { token: await source.getToken(sent.scope, { forceRefresh: true, signal }), refreshed: true };
   }
 
   return {
@@ -142,7 +143,10 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       if (signalOf(config)?.aborted || !isReplayable(sent.data)) throw error;
       let fresh: AccessToken;
       try {
-        fresh = await replacement(sent, signalOf(config));
+        const { token, refreshed } = await replacement(sent, signalOf(config));
+        fresh = token;
+        const [method, path] = describeRequest(config).split(' ') as [string, string];
+        publish('axios-m2m:retry', () => ({ scope: sent.scope, status: error.response!.status, method, path, refreshed }));
       } catch (refreshError) {
         throw asCancel(refreshError, config); // the real cause, not the 401
       }

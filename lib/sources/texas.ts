@@ -66,6 +66,6 @@ export function texas(options?: TexasOptions): CachedTokenSource {
         },
       });
     },
-    { ...o, endpoint: endpoint.label },
+    { ...o, endpoint: endpoint.label, name: 'texas' },
   );
 }

@@ -1,0 +1,107 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+
+// Every event this package publishes, on Node's diagnostics_channel (as undici does): the package
+// chooses no logger or metrics library, and a publish costs nothing unless someone subscribes.
+// Messages carry no secret and no token: scopes, source names, endpoint origin and path, outcomes,
+// durations and error codes only. Subscribers must not throw.
+
+/** What a source is, in events: `texas`, `client-credentials`, `on-behalf-of`, or `custom`. */
+export type SourceName = string;
+
+/** `axios-m2m:token:served`: a caller got a token, from the cache or after waiting for a fetch. */
+export interface TokenServedEvent {
+  scope: string;
+  source: SourceName;
+  /** True when no fetch was waited for. */
+  fromCache: boolean;
+  /** How long the caller waited, in milliseconds (0 from the cache). */
+  durationMs: number;
+}
+
+/** `axios-m2m:token:request`: one upstream token request (retries included) ended. */
+export interface TokenRequestEvent {
+  scope: string;
+  source: SourceName;
+  /** Origin and path of the token endpoint, when the source has one. */
+  endpoint?: string;
+  /** Why it was made: no usable token, a refresh ahead of expiry, or a forced refresh after a 401. */
+  reason: 'miss' | 'ahead' | 'forced';
+  durationMs: number;
+  outcome: 'ok' | 'error';
+  /** With `error`: the TokenError's code (or `unknown` for anything else). */
+  code?: string;
+  /** With `error`: the HTTP status, when there was one. */
+  status?: number;
+  /** With `ok`: the token's lifetime from the request, in seconds. */
+  expiresIn?: number;
+}
+
+/** `axios-m2m:refresh:start`: a refresh began while a token was still served, or was forced by a 401. */
+export interface RefreshStartEvent {
+  scope: string;
+  source: SourceName;
+  reason: 'ahead' | 'forced';
+}
+
+/** `axios-m2m:refresh:error`: a background refresh failed; the current token keeps serving. */
+export interface RefreshErrorEvent {
+  scope: string;
+  source: SourceName;
+  code: string;
+  status?: number;
+}
+
+/** `axios-m2m:retry`: a request was refused (401) and is re-sent once with another token. */
+export interface RetryEvent {
+  scope: string;
+  /** The refusing status. */
+  status: number;
+  method: string;
+  /** The request's path, without query string. */
+  path: string;
+  /** Whether the token had to be fetched anew (false: it had already been replaced). */
+  refreshed: boolean;
+}
+
+/** Channel names and their message types. */
+export interface Events {
+  'axios-m2m:token:served': TokenServedEvent;
+  'axios-m2m:token:request': TokenRequestEvent;
+  'axios-m2m:refresh:start': RefreshStartEvent;
+  'axios-m2m:refresh:error': RefreshErrorEvent;
+  'axios-m2m:retry': RetryEvent;
+}
+
+export type EventName = keyof Events;
+
+// The compiler keeps this list in step with `Events`.
+const names: { [K in EventName]: K } = {
+  'axios-m2m:token:served': 'axios-m2m:token:served',
+  'axios-m2m:token:request': 'axios-m2m:token:request',
+  'axios-m2m:refresh:start': 'axios-m2m:refresh:start',
+  'axios-m2m:refresh:error': 'axios-m2m:refresh:error',
+  'axios-m2m:retry': 'axios-m2m:retry',
+};
+
+/** Every channel name, for subscribers that want them all. */
+export const EVENT_NAMES = Object.values(names) as readonly EventName[];
+
+export const channels: { readonly [K in EventName]: diagnosticsChannel.Channel } = Object.fromEntries(
+  EVENT_NAMES.map((name) => [name, diagnosticsChannel.channel(name)]),
+) as { [K in EventName]: diagnosticsChannel.Channel };
+
+/** Publishes only when someone listens, so that building the message costs nothing otherwise. */
+export function publish<K extends EventName>(name: K, message: () => Events[K]): void {
+  const channel = channels[name];
+  if (channel.hasSubscribers) channel.publish(message());
+}
+
+/**
+ * Subscribes to one channel with a typed listener; returns the function that unsubscribes.
+ * Same as `diagnostics_channel.subscribe(name, listener)`.
+ */
+export function subscribe<K extends EventName>(name: K, listener: (message: Events[K]) => void): () => void {
+  const handler = (message: unknown) => listener(message as Events[K]);
+  diagnosticsChannel.subscribe(name, handler);
+  return () => diagnosticsChannel.unsubscribe(name, handler);
+}
