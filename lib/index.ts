@@ -8,7 +8,7 @@ export {
   type TokenErrorCode,
   type TokenErrorDetails,
 } from './errors.js';
-export { withCache, type CacheOptions, type CachedTokenSource } from './cache/with-cache.js';
+export { withCache, type CacheOptions, type CachedTokenSource, type SourceCacheOptions } from './cache/with-cache.js';
 export type { HttpOptions } from './http/token-client.js';
 export { texas, type TexasOptions, type TexasIdentityProvider } from './sources/texas.js';
 export { clientCredentials, type ClientCredentialsOptions } from './sources/client-credentials.js';

@@ -42,6 +42,9 @@ export interface CacheOptions {
   name?: string;
 }
 
+/** The cache options a built-in source takes (the source sets its own key, endpoint and name). */
+export type SourceCacheOptions = Omit<CacheOptions, 'cacheKey' | 'endpoint' | 'name'>;
+
 export const DEFAULT_EXPIRY_MARGIN = 30_000;
 export const DEFAULT_REFRESH_AHEAD = 60_000;
 export const DEFAULT_MAX_ENTRIES = 10_000;

@@ -1,4 +1,4 @@
-import { withCache, type CacheOptions, type CachedTokenSource } from '../cache/with-cache.js';
+import { withCache, type CachedTokenSource, type SourceCacheOptions } from '../cache/with-cache.js';
 import { TokenError } from '../errors.js';
 import { parseEndpoint } from '../http/endpoint.js';
 import { TokenClient, type HttpOptions } from '../http/token-client.js';
@@ -8,7 +8,7 @@ import { assertScope, fail, optionalObject, optionalString } from '../options.js
 export type TexasIdentityProvider = 'entra_id' | 'azuread' | 'maskinporten';
 
 /** Options of {@link texas}. Every field is optional. */
-export interface TexasOptions extends CacheOptions, HttpOptions {
+export interface TexasOptions extends SourceCacheOptions, HttpOptions {
   /** Texas's token endpoint. @default process.env.NAIS_TOKEN_ENDPOINT */
   endpoint?: string;
   /** @default 'entra_id' */
