@@ -1,8 +1,10 @@
+import type { JWK } from 'jose';
 import { withCache, type CacheOptions, type CachedTokenSource } from '../cache/with-cache.js';
 import { TokenError } from '../errors.js';
 import { parseEndpoint } from '../http/endpoint.js';
 import { TokenClient, type HttpOptions } from '../http/token-client.js';
-import { assertScope, optionalObject, optionalString } from '../options.js';
+import { assertScope, fail, optionalObject, optionalString } from '../options.js';
+import { CLIENT_ASSERTION_TYPE, importAssertionKey, signClientAssertion } from './client-assertion.js';
 
 /** Options of {@link clientCredentials}. Every field is optional when the environment has it. */
 export interface ClientCredentialsOptions extends CacheOptions, HttpOptions {
@@ -10,13 +12,27 @@ export interface ClientCredentialsOptions extends CacheOptions, HttpOptions {
   tokenEndpoint?: string;
   /** @default process.env.AZURE_APP_CLIENT_ID */
   clientId?: string;
-  /** @default process.env.AZURE_APP_CLIENT_SECRET */
+  /**
+   * The client secret. Give this or `privateJwk`, not both.
+   * @default process.env.AZURE_APP_CLIENT_SECRET
+   */
   clientSecret?: string;
+  /**
+   * A private JWK (an object or its JSON string) for private_key_jwt: each token request carries a
+   * fresh client assertion signed with it instead of a secret. It must have `kid`; `alg` defaults to
+   * RS256 for RSA keys. Give this or `clientSecret`, not both.
+   * @default process.env.AZURE_APP_JWK, when no client secret is given or set
+   */
+  privateJwk?: JWK | string;
 }
 
+/** How the client proves who it is: the form fields it adds to each token request. */
+type ClientAuthentication = (scope: string) => Promise<{ fields: Record<string, string>; secrets: string[] }>;
+
 /**
- * The OAuth 2.0 client credentials grant, as Entra ID speaks it (form body, `client_secret`,
- * one `/.default` scope per request), cached. Configuration is checked here, at creation.
+ * The OAuth 2.0 client credentials grant, as Entra ID speaks it (form body, one `/.default` scope
+ * per request), with a client secret or a private_key_jwt client assertion, cached.
+ * Configuration is checked here, at creation.
  */
 export function clientCredentials(options?: ClientCredentialsOptions): CachedTokenSource {
   const o = optionalObject('clientCredentials() options', options);
@@ -26,34 +42,75 @@ export function clientCredentials(options?: ClientCredentialsOptions): CachedTok
     { allowInsecure: o.allowInsecure },
   );
   const clientId = optionalString('clientId', o.clientId) ?? process.env.AZURE_APP_CLIENT_ID;
-  const clientSecret = optionalString('clientSecret', o.clientSecret) ?? process.env.AZURE_APP_CLIENT_SECRET;
   if (!clientId) {
     throw new TokenError('configuration', 'clientCredentials(): the client id (option clientId or AZURE_APP_CLIENT_ID) is not set', {
       endpoint: endpoint.label,
     });
   }
-  if (!clientSecret) {
-    throw new TokenError(
-      'configuration',
-      'clientCredentials(): the client secret (option clientSecret or AZURE_APP_CLIENT_SECRET) is not set',
-      { endpoint: endpoint.label },
-    );
-  }
+  const authenticate = clientAuthentication(o, clientId, endpoint.url, endpoint.label);
   const client = new TokenClient(endpoint, o);
-  const secrets = [clientSecret];
 
   return withCache(
-    (scope, { signal }) => {
+    async (scope, { signal }) => {
       assertScope(scope);
+      const { fields, secrets } = await authenticate(scope);
       // The grant has no "skip cache": every request is a new token, forced or not.
       return client.post({
         scope,
         format: 'form',
         signal,
         secrets,
-        body: { grant_type: 'client_credentials', client_id: clientId, scope, client_secret: clientSecret },
+        body: { grant_type: 'client_credentials', client_id: clientId, scope, ...fields },
       });
     },
     { ...o, endpoint: endpoint.label },
   );
+}
+
+/**
+ * Picks the client authentication. Explicit options win over the environment; from the
+ * environment a secret wins over a JWK, so that setting AZURE_APP_JWK beside a working secret
+ * changes nothing.
+ */
+function clientAuthentication(
+  o: ClientCredentialsOptions,
+  clientId: string,
+  audience: string,
+  label: string,
+): ClientAuthentication {
+  const explicitSecret = optionalString('clientSecret', o.clientSecret);
+  if (o.privateJwk !== undefined && typeof o.privateJwk !== 'string' && (typeof o.privateJwk !== 'object' || o.privateJwk === null)) {
+    fail('privateJwk', 'a JWK object or its JSON string', o.privateJwk);
+  }
+  if (explicitSecret !== undefined && o.privateJwk !== undefined) {
+    throw new TokenError('configuration', 'clientCredentials(): give clientSecret or privateJwk, not both', { endpoint: label });
+  }
+  const clientSecret = o.privateJwk === undefined ? (explicitSecret ?? process.env.AZURE_APP_CLIENT_SECRET) : undefined;
+  if (clientSecret) {
+    const secrets = [clientSecret];
+    return async () => ({ fields: { client_secret: clientSecret }, secrets });
+  }
+  const jwk = o.privateJwk ?? (process.env.AZURE_APP_JWK || undefined);
+  if (jwk === undefined) {
+    throw new TokenError(
+      'configuration',
+      'clientCredentials(): neither a client secret (option clientSecret or AZURE_APP_CLIENT_SECRET) nor a private key (option privateJwk or AZURE_APP_JWK) is set',
+      { endpoint: label },
+    );
+  }
+  const what = o.privateJwk === undefined ? 'clientCredentials(): AZURE_APP_JWK' : 'clientCredentials(): option privateJwk';
+  const key = importAssertionKey(jwk, what);
+  return async (scope) => {
+    let assertion: string;
+    try {
+      assertion = await signClientAssertion(key, { clientId, audience });
+    } catch {
+      // Checked at creation, so this is unexpected; the cause is left out as it may describe the key.
+      throw new TokenError('configuration', `token request for ${scope} failed: could not sign the client assertion (${label})`, {
+        scope,
+        endpoint: label,
+      });
+    }
+    return { fields: { client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion }, secrets: [assertion] };
+  };
 }

@@ -1,4 +1,4 @@
-import type { CachedTokenSource, SourceCacheOptions } from '../cache/with-cache.js';
+import type { CachedTokenSource, CacheOptions } from '../cache/with-cache.js';
 import { TokenError } from '../errors.js';
 import type { HttpOptions } from '../http/token-client.js';
 import { clientCredentials } from './client-credentials.js';
@@ -10,38 +10,42 @@ export type TokenEnvironment = Partial<
     | 'NAIS_TOKEN_ENDPOINT'
     | 'AZURE_OPENID_CONFIG_TOKEN_ENDPOINT'
     | 'AZURE_APP_CLIENT_ID'
-    | 'AZURE_APP_CLIENT_SECRET',
+    | 'AZURE_APP_CLIENT_SECRET'
+    | 'AZURE_APP_JWK',
     string
   >
 >;
 
 /**
  * The source the environment describes: Texas when `NAIS_TOKEN_ENDPOINT` is set (on NAIS the
- * sidecar holds the credentials), else client credentials from the `AZURE_*` variables, else a
- * `TokenError` (code `configuration`) naming what it looked for.
+ * sidecar holds the credentials), else client credentials from the `AZURE_*` variables (with
+ * `AZURE_APP_CLIENT_SECRET`, or else private_key_jwt with `AZURE_APP_JWK`), else a `TokenError`
+ * (code `configuration`) naming what it looked for.
  */
 export function fromEnv(
-  env: TokenEnvironment | Readonly<Record<string, string | undefined>> = process.env,
-  options: SourceCacheOptions & HttpOptions = {},
+  env: TokenEnvironment | NodeJS.ProcessEnv = process.env,
+  options: CacheOptions & HttpOptions = {},
 ): CachedTokenSource {
   if (env.NAIS_TOKEN_ENDPOINT) return texas({ ...options, endpoint: env.NAIS_TOKEN_ENDPOINT });
-  const { AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID, AZURE_APP_CLIENT_SECRET } = env;
-  if (AZURE_OPENID_CONFIG_TOKEN_ENDPOINT || AZURE_APP_CLIENT_ID || AZURE_APP_CLIENT_SECRET) {
-    const missing = Object.entries({ AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID, AZURE_APP_CLIENT_SECRET })
+  const { AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID, AZURE_APP_CLIENT_SECRET, AZURE_APP_JWK } = env;
+  if (AZURE_OPENID_CONFIG_TOKEN_ENDPOINT || AZURE_APP_CLIENT_ID || AZURE_APP_CLIENT_SECRET || AZURE_APP_JWK) {
+    const missing = Object.entries({ AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID })
       .filter(([, value]) => !value)
       .map(([name]) => name);
+    if (!AZURE_APP_CLIENT_SECRET && !AZURE_APP_JWK) missing.push('AZURE_APP_CLIENT_SECRET (or AZURE_APP_JWK)');
     if (missing.length > 0) {
       throw new TokenError('configuration', `fromEnv(): client credentials need ${missing.join(' and ')}, which are not set`);
     }
+    // Only what `env` holds: process.env must not fill in what a given env left out.
     return clientCredentials({
       ...options,
       tokenEndpoint: AZURE_OPENID_CONFIG_TOKEN_ENDPOINT,
       clientId: AZURE_APP_CLIENT_ID,
-      clientSecret: AZURE_APP_CLIENT_SECRET,
+      ...(AZURE_APP_CLIENT_SECRET ? { clientSecret: AZURE_APP_CLIENT_SECRET } : { privateJwk: AZURE_APP_JWK }),
     });
   }
   throw new TokenError(
     'configuration',
-    'fromEnv(): no token source configured: set NAIS_TOKEN_ENDPOINT (Texas), or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET (client credentials)',
+    'fromEnv(): no token source configured: set NAIS_TOKEN_ENDPOINT (Texas), or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET or AZURE_APP_JWK (client credentials)',
   );
 }
