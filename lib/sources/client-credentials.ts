@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import { withCache, type CacheOptions, type CachedTokenSource } from '../cache/with-cache.js';
+import { withCache, type CachedTokenSource, type SourceCacheOptions } from '../cache/with-cache.js';
 import { TokenError } from '../errors.js';
 import { parseEndpoint } from '../http/endpoint.js';
 import { TokenClient, type HttpOptions } from '../http/token-client.js';
@@ -7,7 +7,7 @@ import { assertScope, fail, optionalObject, optionalString } from '../options.js
 import { CLIENT_ASSERTION_TYPE, importAssertionKey, signClientAssertion } from './client-assertion.js';
 
 /** Options of {@link clientCredentials}. Every field is optional when the environment has it. */
-export interface ClientCredentialsOptions extends CacheOptions, HttpOptions {
+export interface ClientCredentialsOptions extends SourceCacheOptions, HttpOptions {
   /** The token endpoint. @default process.env.AZURE_OPENID_CONFIG_TOKEN_ENDPOINT */
   tokenEndpoint?: string;
   /** @default process.env.AZURE_APP_CLIENT_ID */
@@ -63,7 +63,7 @@ export function clientCredentials(options?: ClientCredentialsOptions): CachedTok
         body: { grant_type: 'client_credentials', client_id: clientId, scope, ...fields },
       });
     },
-    { ...o, endpoint: endpoint.label },
+    { ...o, endpoint: endpoint.label, name: 'client-credentials' },
   );
 }
 

@@ -1,4 +1,4 @@
-import type { CachedTokenSource, CacheOptions } from '../cache/with-cache.js';
+import type { CachedTokenSource, SourceCacheOptions } from '../cache/with-cache.js';
 import { TokenError } from '../errors.js';
 import type { HttpOptions } from '../http/token-client.js';
 import { clientCredentials } from './client-credentials.js';
@@ -23,8 +23,8 @@ export type TokenEnvironment = Partial<
  * (code `configuration`) naming what it looked for.
  */
 export function fromEnv(
-  env: TokenEnvironment | NodeJS.ProcessEnv = process.env,
-  options: CacheOptions & HttpOptions = {},
+  env: TokenEnvironment | Readonly<Record<string, string | undefined>> = process.env,
+  options: SourceCacheOptions & HttpOptions = {},
 ): CachedTokenSource {
   if (env.NAIS_TOKEN_ENDPOINT) return texas({ ...options, endpoint: env.NAIS_TOKEN_ENDPOINT });
   const { AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID, AZURE_APP_CLIENT_SECRET, AZURE_APP_JWK } = env;
