@@ -1,6 +1,7 @@
 import type { CachedTokenSource, SourceCacheOptions } from '../cache/with-cache.js';
 import { TokenError } from '../errors.js';
 import type { HttpOptions } from '../http/token-client.js';
+import { importAssertionKey } from './client-assertion.js';
 import { clientCredentials } from './client-credentials.js';
 import { texas } from './texas.js';
 
@@ -36,6 +37,8 @@ export function fromEnv(
     if (missing.length > 0) {
       throw new TokenError('configuration', `fromEnv(): client credentials need ${missing.join(' and ')}, which are not set`);
     }
+    // Checked here too, so that an error names the variable rather than clientCredentials' option.
+    if (!AZURE_APP_CLIENT_SECRET) importAssertionKey(AZURE_APP_JWK, 'fromEnv(): AZURE_APP_JWK');
     // Only what `env` holds: process.env must not fill in what a given env left out.
     return clientCredentials({
       ...options,
