@@ -38,9 +38,12 @@ export function texas(options?: TexasOptions): CachedTokenSource {
   const identityProvider = o.identityProvider ?? 'entra_id';
   if (!PROVIDERS.includes(identityProvider)) fail('identityProvider', `one of ${PROVIDERS.join(', ')}`, identityProvider);
   const resource = optionalString('resource', o.resource);
-  if (o.authorizationDetails !== undefined && !Array.isArray(o.authorizationDetails)) {
-    fail('authorizationDetails', 'an array of objects', o.authorizationDetails);
+  const details = o.authorizationDetails;
+  if (details !== undefined && (!Array.isArray(details) || !details.every((d) => typeof d === 'object' && d !== null && !Array.isArray(d)))) {
+    fail('authorizationDetails', 'an array of objects', details);
   }
+  // A copy: the cache key assumes the details never change, whatever the caller does to its array.
+  const authorizationDetails = details === undefined ? undefined : (structuredClone(details) as object[]);
   if ((resource !== undefined || o.authorizationDetails !== undefined) && identityProvider !== 'maskinporten') {
     throw new TokenError('configuration', 'texas(): resource and authorizationDetails are for identityProvider maskinporten');
   }
@@ -48,6 +51,9 @@ export function texas(options?: TexasOptions): CachedTokenSource {
   if (format !== 'json' && format !== 'form') fail('bodyFormat', "'json' or 'form'", format);
   const client = new TokenClient(endpoint, o);
   const allowList = identityProvider === 'maskinporten'; // Maskinporten's target is a space-separated list
+  // The cache key is the scope alone: identity provider, resource and authorization details are
+  // fixed for this instance, and each texas() has its own cache. Texas keys its own cache on all
+  // four (texas/API.md), so two instances with different details never share a token either.
 
   return withCache(
     (scope, { forceRefresh, signal }) => {
@@ -60,7 +66,8 @@ export function texas(options?: TexasOptions): CachedTokenSource {
           identity_provider: identityProvider,
           target: scope,
           resource,
-          authorization_details: o.authorizationDetails,
+          // Texas takes the array in a JSON body, and its JSON text in a form body (TokenClient's formEncode).
+          authorization_details: authorizationDetails,
           // Only when forced, so that Texas's own cache serves everything else.
           skip_cache: forceRefresh ? true : undefined,
         },
