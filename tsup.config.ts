@@ -2,10 +2,14 @@ import { defineConfig } from 'tsup';
 
 // ESM and CommonJS with declarations. p-memoize (and its own dependency) ship as ESM only,
 // so the builds bundle them: `require('axios-m2m')` then works without Node's require(esm).
+// `cli` is the `axios-m2m` bin (package.json points at dist/cli.js); its `#!/usr/bin/env node`
+// line comes from lib/cli.ts and tsup makes the file executable. No splitting, so that
+// dist/index.js stays one self-contained file; no declarations for the CLI.
 export default defineConfig({
-  entry: { index: 'lib/index.ts' },
+  entry: { index: 'lib/index.ts', cli: 'lib/cli.ts' },
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { entry: { index: 'lib/index.ts' } },
+  splitting: false,
   clean: true,
   target: 'node20',
   platform: 'node',
