@@ -43,6 +43,10 @@ const SERVE_FRACTION = 0.1;
 const REFRESH_FRACTION = 0.25;
 const FIRST_REFRESH_BACKOFF = 1_000;
 const MAX_REFRESH_BACKOFF = 30_000;
+// Entries that nobody asks for again (a user who left, a scope no longer used) are dropped by a
+// sweep on a later write, at most this often: no token is kept long past its use, and a busy
+// cache pays one O(n) walk per interval, not per write.
+const SWEEP_INTERVAL = 10_000;
 
 /**
  * Token storage with the expiry logic, in the shape p-memoize takes as its `cache`
@@ -53,6 +57,7 @@ const MAX_REFRESH_BACKOFF = 30_000;
 export class TokenStore {
   readonly #entries = new Map<string, Entry>();
   readonly #policy: ExpiryPolicy;
+  #nextSweep = 0;
 
   constructor(policy: ExpiryPolicy) {
     this.#policy = policy;
@@ -91,7 +96,22 @@ export class TokenStore {
     const refreshAt = Math.min(serveUntil, expiresAt - Math.min(refreshAhead, lifetime * REFRESH_FRACTION));
     this.#entries.delete(key); // re-insert: the Map's order is the order of writes, oldest first
     this.#entries.set(key, { fetched, serveUntil, refreshAt, failures: 0, rejected: false });
+    const now = Date.now();
+    if (now >= this.#nextSweep) this.sweep(now);
     if (this.#entries.size > maxEntries) this.#evict();
+  }
+
+  /** Drops every entry past the moment it stops being served; returns how many. */
+  sweep(now = Date.now()): number {
+    this.#nextSweep = now + SWEEP_INTERVAL;
+    let dropped = 0;
+    for (const [key, entry] of this.#entries) {
+      if (now >= entry.serveUntil) {
+        this.#entries.delete(key);
+        dropped += 1;
+      }
+    }
+    return dropped;
   }
 
   delete(key: string): void {
