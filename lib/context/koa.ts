@@ -1,0 +1,31 @@
+import { bearerTokenOf, withUserToken } from './user-token.js';
+
+// Written against the few members it uses, not koa's types: koa is not a dependency of this package.
+
+/** The part of a Koa context the middleware reads (`ctx.headers` is the request's headers). */
+export interface KoaContextLike {
+  readonly headers: { readonly authorization?: string | readonly string[] | undefined };
+}
+
+/** Koa middleware: `(ctx, next) => Promise`. */
+export type KoaMiddleware = (ctx: KoaContextLike, next: () => Promise<unknown>) => Promise<unknown>;
+
+/**
+ * Koa middleware that makes the request's `Authorization: Bearer …` token the current user token
+ * for the downstream middleware, so that `attachToken(api, { source: onBehalfOf(), scope })`
+ * exchanges that user's token. A request without a bearer token passes through untouched, without
+ * a user token.
+ *
+ * ```ts
+ * app.use(captureUserTokenKoa());
+ * ```
+ *
+ * It does not check the token: authenticate the request as you do today (Texas's exchange refuses
+ * an invalid or expired one).
+ */
+export function captureUserTokenKoa(): KoaMiddleware {
+  return function captureUserTokenKoa(ctx, next) {
+    // `next()`'s promise chain, and everything downstream awaits, runs inside this context.
+    return withUserToken(bearerTokenOf(ctx.headers.authorization), () => next());
+  };
+}

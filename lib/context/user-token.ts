@@ -1,0 +1,61 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * The end user's access token for the request being handled, kept in an `AsyncLocalStorage` so
+ * that one axios instance, attached once at start-up, sees the right user in every concurrent
+ * request: each request's handling (its promises, timers and callbacks) carries its own context.
+ *
+ * The store holds an object, not the bare string, so that a context started without a token
+ * (a request without `Authorization: Bearer`) can hide a token of an outer context.
+ */
+interface UserContext {
+  readonly token: string | undefined;
+}
+
+const storage = new AsyncLocalStorage<UserContext>();
+
+/** `Authorization` scheme prefix, case-insensitive (RFC 7235), with the spaces after it. */
+const BEARER = /^bearer[ \t]+/i;
+
+/**
+ * The token without a `Bearer ` prefix, trimmed; `undefined` for an empty one. Texas takes the
+ * bare token and does not strip the prefix itself (texas/API.md, token exchange).
+ */
+export function bareToken(value: string): string | undefined {
+  const token = value.trim().replace(BEARER, '').trim();
+  return token === '' ? undefined : token;
+}
+
+/**
+ * The token of an `Authorization` header when its scheme is Bearer, else `undefined`
+ * (no header, another scheme such as Basic, or an empty token).
+ */
+export function bearerTokenOf(authorization: string | readonly string[] | undefined): string | undefined {
+  const value = Array.isArray(authorization) ? authorization[0] : authorization;
+  if (typeof value !== 'string' || !BEARER.test(value.trimStart())) return undefined;
+  return bareToken(value);
+}
+
+/**
+ * Runs `fn` with `token` as the current user's token: every on-behalf-of exchange that `fn`'s
+ * work causes (synchronously or later, through promises and callbacks) uses it. For frameworks
+ * without a middleware here, queue consumers and jobs. A `Bearer ` prefix is accepted and dropped.
+ * An empty or missing token runs `fn` without a user token (an exchange then fails with
+ * `no_user_token`).
+ *
+ * ```ts
+ * await withUserToken(message.userToken, () => api.get('/things'));
+ * ```
+ */
+export function withUserToken<T>(token: string | undefined, fn: () => T): T {
+  if (token !== undefined && typeof token !== 'string') {
+    throw new TypeError(`axios-m2m: expected token to be a string, got ${token === null ? 'null' : typeof token}`);
+  }
+  if (typeof fn !== 'function') throw new TypeError(`axios-m2m: expected fn to be a function, got ${typeof fn}`);
+  return storage.run({ token: token === undefined ? undefined : bareToken(token) }, fn);
+}
+
+/** The current user's token (without `Bearer `), or `undefined` outside of a user's context. */
+export function currentUserToken(): string | undefined {
+  return storage.getStore()?.token;
+}

@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { decodeJwt } from 'jose';
+import { withCache, type CacheOptions, type CachedTokenSource } from '../cache/with-cache.js';
+import { currentUserToken } from '../context/user-token.js';
+import { TokenError } from '../errors.js';
+import { parseEndpoint } from '../http/endpoint.js';
+import { TokenClient, type HttpOptions } from '../http/token-client.js';
+import { assertScope, count, fail, optionalObject, optionalString } from '../options.js';
+import type { AccessToken, GetTokenOptions } from '../types.js';
+
+/** Identity providers that Texas's `/api/v1/token/exchange` serves (`azuread` is the older name of `entra_id`). */
+export type ExchangeIdentityProvider = 'entra_id' | 'azuread' | 'tokenx';
+
+/** Options of {@link onBehalfOf}. Every field is optional. */
+export interface OnBehalfOfOptions extends Omit<CacheOptions, 'cacheKey' | 'endpoint'>, HttpOptions {
+  /** Texas's exchange endpoint. @default process.env.NAIS_TOKEN_EXCHANGE_ENDPOINT */
+  endpoint?: string;
+  /**
+   * `entra_id` (scope `api://<cluster>.<namespace>.<app>/.default`) or `tokenx`
+   * (target `<cluster>:<namespace>:<app>`).
+   * @default 'entra_id'
+   */
+  identityProvider?: ExchangeIdentityProvider;
+  /**
+   * Most exchanged tokens kept (one per user and scope); the oldest written is evicted first, and
+   * costs one more exchange (Texas answers it from its own cache) if that user comes back.
+   * @default 1_000
+   */
+  maxEntries?: number;
+  /** How the request body is encoded; Texas takes both. @default 'json' */
+  bodyFormat?: 'json' | 'form';
+}
+
+/** Enough for a busy pod's users within one token lifetime, and at most a few MB of tokens. */
+export const DEFAULT_MAX_USERS = 1_000;
+
+const PROVIDERS: readonly ExchangeIdentityProvider[] = ['entra_id', 'azuread', 'tokenx'];
+
+/**
+ * Tokens for calling an API on behalf of the current user: Texas exchanges the user's token
+ * (from {@link captureUserToken}, {@link captureUserTokenKoa} or {@link withUserToken}) for one
+ * scoped to the target API (`POST /api/v1/token/exchange`).
+ *
+ * - One cache entry per (user token, scope), keyed by a SHA-256 digest: the raw token is never a key.
+ * - A cached token expires no later than the user's own token (its JWT `exp`).
+ * - A forced refresh (after a 401) sends `skip_cache: true`.
+ * - Outside of a user's context: a `TokenError` with code `no_user_token`, and no request.
+ */
+export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
+  const o = optionalObject('onBehalfOf() options', options);
+  const endpoint = parseEndpoint(
+    optionalString('endpoint', o.endpoint) ?? process.env.NAIS_TOKEN_EXCHANGE_ENDPOINT,
+    'onBehalfOf(): the token exchange endpoint (option endpoint or NAIS_TOKEN_EXCHANGE_ENDPOINT)',
+    { allowInsecure: o.allowInsecure },
+  );
+  const identityProvider = o.identityProvider ?? 'entra_id';
+  if (!PROVIDERS.includes(identityProvider)) fail('identityProvider', `one of ${PROVIDERS.join(', ')}`, identityProvider);
+  const format = o.bodyFormat ?? 'json';
+  if (format !== 'json' && format !== 'form') fail('bodyFormat', "'json' or 'form'", format);
+  const maxEntries = count('maxEntries', o.maxEntries, DEFAULT_MAX_USERS, 1);
+  const client = new TokenClient(endpoint, o);
+
+  function noUserToken(scope: string): TokenError {
+    return new TokenError(
+      'no_user_token',
+      `token exchange for ${scope} needs the user's token, and there is none here: ` +
+        'run the call inside captureUserToken(), captureUserTokenKoa() or withUserToken(), for a request with Authorization: Bearer',
+      { scope, endpoint: endpoint.label },
+    );
+  }
+
+  async function exchange(scope: string, { forceRefresh, signal }: GetTokenOptions): Promise<AccessToken> {
+    assertScope(scope);
+    // withCache runs this in the async context of the caller that started the fetch; callers that
+    // join it have the same cache key, hence the same user token.
+    const userToken = currentUserToken();
+    if (userToken === undefined) throw noUserToken(scope);
+    const token = await client.post({
+      scope,
+      format,
+      signal,
+      secrets: [userToken], // scrubbed from anything Texas echoes back into an error
+      body: {
+        identity_provider: identityProvider,
+        target: scope,
+        user_token: userToken,
+        // Only when forced: Texas's own cache (keyed by user token) serves everything else.
+        skip_cache: forceRefresh ? true : undefined,
+      },
+    });
+    const userExpiresAt = expiryOf(userToken);
+    return userExpiresAt < token.expiresAt ? { token: token.token, expiresAt: userExpiresAt } : token;
+  }
+
+  const cache = withCache(exchange, {
+    ...o,
+    maxEntries,
+    endpoint: endpoint.label,
+    // Read in the caller's context: getToken below has already checked there is a user token.
+    cacheKey: (scope) => cacheKeyOf(currentUserToken() ?? '', scope),
+  });
+
+  return {
+    getToken(scope, getOptions) {
+      // Before the cache and before any request: no user, no exchange.
+      if (currentUserToken() === undefined) return Promise.reject(noUserToken(scope));
+      return cache.getToken(scope, getOptions);
+    },
+    get size() {
+      return cache.size;
+    },
+    clear() {
+      cache.clear();
+    },
+  };
+}
+
+/**
+ * The cache key of a (user token, scope) pair: a digest, so that no user token sits in a key that
+ * a heap dump, a debugger or a future log line could show. 128 bits of SHA-256 leave no room for
+ * two users to collide.
+ */
+export function cacheKeyOf(userToken: string, scope: string): string {
+  return createHash('sha256').update(userToken).update('\0').update(scope).digest('base64url').slice(0, 22);
+}
+
+/** When the user's token expires (its JWT `exp`, in ms), or `Infinity` for an opaque token. */
+function expiryOf(userToken: string): number {
+  try {
+    const { exp } = decodeJwt(userToken);
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : Infinity;
+  } catch {
+    return Infinity; // not a JWT (TokenX and Entra ID tokens are; an opaque one has no exp to read)
+  }
+}
