@@ -33,3 +33,11 @@ export {
   type TokenRequestEvent,
   type TokenServedEvent,
 } from './events.js';
+export {
+  onBehalfOf,
+  type OnBehalfOfOptions,
+  type ExchangeIdentityProvider,
+} from './sources/on-behalf-of.js';
+export { withUserToken, currentUserToken } from './context/user-token.js';
+export { captureUserToken, type ConnectMiddleware, type IncomingRequestLike } from './context/express.js';
+export { captureUserTokenKoa, type KoaMiddleware, type KoaContextLike } from './context/koa.js';
