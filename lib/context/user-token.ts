@@ -14,8 +14,8 @@ interface UserContext {
 
 const storage = new AsyncLocalStorage<UserContext>();
 
-/** `Authorization` scheme prefix, case-insensitive (RFC 7235), with the spaces after it. */
-const BEARER = /^bearer[ \t]+/i;
+/** `Authorization` scheme prefix, case-insensitive (RFC 7235), with the spaces after it (or alone). */
+const BEARER = /^bearer(?:[ \t]+|$)/i;
 
 /**
  * The token without a `Bearer ` prefix, trimmed; `undefined` for an empty one. Texas takes the

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import { withCache, type CacheOptions, type CachedTokenSource } from '../cache/with-cache.js';
+import { withCache, type CachedTokenSource, type SourceCacheOptions } from '../cache/with-cache.js';
 import { currentUserToken } from '../context/user-token.js';
 import { TokenError } from '../errors.js';
 import { parseEndpoint } from '../http/endpoint.js';
@@ -12,7 +12,7 @@ import type { AccessToken, GetTokenOptions } from '../types.js';
 export type ExchangeIdentityProvider = 'entra_id' | 'azuread' | 'tokenx';
 
 /** Options of {@link onBehalfOf}. Every field is optional. */
-export interface OnBehalfOfOptions extends Omit<CacheOptions, 'cacheKey' | 'endpoint'>, HttpOptions {
+export interface OnBehalfOfOptions extends SourceCacheOptions, HttpOptions {
   /** Texas's exchange endpoint. @default process.env.NAIS_TOKEN_EXCHANGE_ENDPOINT */
   endpoint?: string;
   /**
@@ -96,6 +96,7 @@ export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
     ...o,
     maxEntries,
     endpoint: endpoint.label,
+    name: 'on-behalf-of',
     // Read in the caller's context: getToken below has already checked there is a user token.
     cacheKey: (scope) => cacheKeyOf(currentUserToken() ?? '', scope),
   });
