@@ -1,0 +1,133 @@
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createProxy } from 'proxy';
+import { clientCredentials } from '../../lib/sources/client-credentials.js';
+import { texas } from '../../lib/sources/texas.js';
+import { TokenError } from '../../lib/errors.js';
+
+// The token request through a real forward proxy (the npm `proxy` server) on loopback, to an
+// https token endpoint with a test certificate, as on-premises services reach Entra ID through
+// the platform's webproxy. The endpoint's name, login.test, exists only for the proxy: it is
+// mapped to the loopback server before the proxy connects, so a direct request cannot succeed.
+
+const SCOPE = 'api://dev-gcp.team.api/.default';
+
+describe('the token request through a forward proxy', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let cert: string;
+  let tokenServer: Server;
+  let proxyServer: Server;
+  let tokenPort: number;
+  let proxyUrl: string;
+  const connects: string[] = [];
+  const plainProxied: string[] = [];
+  let tokenRequests = 0;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'axios-m2m-proxy-'));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=login.test',
+      '-addext', 'subjectAltName=DNS:login.test',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    tokenServer = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (req, res) => {
+      tokenRequests += 1;
+      req.resume();
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ token_type: 'Bearer', expires_in: 3599, access_token: 'through-the-proxy' }));
+    });
+    await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
+    tokenPort = (tokenServer.address() as AddressInfo).port;
+
+    proxyServer = createProxy(createHttpServer());
+    // Runs before the proxy's own handler: record the tunnel asked for, then point login.test here.
+    proxyServer.prependListener('connect', (req: IncomingMessage) => {
+      connects.push(req.url ?? '');
+      req.url = (req.url ?? '').replace(/^login\.test:/, '127.0.0.1:');
+    });
+    proxyServer.prependListener('request', (req: IncomingMessage) => plainProxied.push(req.url ?? ''));
+    await new Promise<void>((resolve) => proxyServer.listen(0, '127.0.0.1', resolve));
+    proxyUrl = `http://127.0.0.1:${(proxyServer.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => tokenServer.close(() => resolve()));
+    proxyServer.closeAllConnections?.();
+    await new Promise<void>((resolve) => proxyServer.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    connects.length = 0;
+    plainProxied.length = 0;
+    tokenRequests = 0;
+  });
+
+  const options = () => ({
+    tokenEndpoint: `https://login.test:${tokenPort}/tenant/oauth2/v2.0/token`,
+    clientId: 'client',
+    clientSecret: 'secret-through-proxy',
+    ca: cert,
+    retries: 0,
+  });
+
+  it('tunnels an https token request with CONNECT through the proxy option', async () => {
+    const token = await clientCredentials({ ...options(), proxy: proxyUrl }).getToken(SCOPE);
+    expect(token.token).to.equal('through-the-proxy');
+    expect(connects).to.deep.equal([`login.test:${tokenPort}`]);
+    expect(plainProxied).to.deep.equal([]); // never sent to the proxy in clear text
+  });
+
+  it('takes the proxy from HTTPS_PROXY, and leaves hosts in NO_PROXY alone', async () => {
+    const saved = { ...process.env };
+    try {
+      process.env.HTTPS_PROXY = proxyUrl;
+      delete process.env.NO_PROXY;
+      delete process.env.no_proxy;
+      expect((await clientCredentials(options()).getToken(SCOPE)).token).to.equal('through-the-proxy');
+      expect(connects).to.have.length(1);
+
+      process.env.NO_PROXY = 'login.test';
+      const error = (await clientCredentials(options()).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+      expect(error).to.be.instanceOf(TokenError);
+      expect(error.code).to.equal('network'); // direct: login.test does not resolve
+      expect(connects).to.have.length(1);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('never proxies a loopback endpoint such as Texas', async () => {
+    const texasServer = createHttpServer((req, res) => {
+      req.resume();
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ access_token: 'from-texas', expires_in: 3599, token_type: 'Bearer' }));
+    });
+    await new Promise<void>((resolve) => texasServer.listen(0, '127.0.0.1', resolve));
+    const saved = { ...process.env };
+    try {
+      process.env.HTTP_PROXY = proxyUrl;
+      process.env.HTTPS_PROXY = proxyUrl;
+      const endpoint = `http://127.0.0.1:${(texasServer.address() as AddressInfo).port}/api/v1/token`;
+      expect((await texas({ endpoint }).getToken(SCOPE)).token).to.equal('from-texas');
+      expect((await texas({ endpoint, proxy: proxyUrl }).getToken(SCOPE)).token).to.equal('from-texas');
+      expect(connects).to.deep.equal([]);
+      expect(plainProxied).to.deep.equal([]);
+    } finally {
+      process.env = saved;
+      await new Promise<void>((resolve) => texasServer.close(() => resolve()));
+    }
+  });
+
+  it('refuses a proxy option that is not a URL, at creation', () => {
+    expect(() => clientCredentials({ ...options(), proxy: 'not a url' }))
+      .to.throw(TokenError, /proxy/)
+      .with.property('code', 'configuration');
+  });
+});
