@@ -6,6 +6,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import nock from 'nock';
 import { createProxy } from 'proxy';
 import { clientCredentials } from '../../lib/sources/client-credentials.js';
 import { texas } from '../../lib/sources/texas.js';
@@ -31,6 +32,8 @@ describe('the token request through a forward proxy', function () {
   let tokenRequests = 0;
 
   before(async () => {
+    // nock's interception (active once any spec imports it) does not carry CONNECT tunnels.
+    nock.restore();
     dir = mkdtempSync(join(tmpdir(), 'axios-m2m-proxy-'));
     execFileSync('openssl', [
       'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=login.test',
@@ -62,6 +65,7 @@ describe('the token request through a forward proxy', function () {
     proxyServer.closeAllConnections?.();
     await new Promise<void>((resolve) => proxyServer.close(() => resolve()));
     rmSync(dir, { recursive: true, force: true });
+    nock.activate();
   });
   beforeEach(() => {
     connects.length = 0;
