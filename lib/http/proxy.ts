@@ -17,7 +17,7 @@ export interface ProxyOptions {
    * Certificates (PEM) to trust for an https token endpoint besides Node's own, e.g. a
    * corporate proxy's or a test server's.
    */
-  ca?: string | Buffer | Array<string | Buffer>;
+  ca?: string | Uint8Array | Array<string | Uint8Array>;
 }
 
 type Route = Pick<CreateAxiosDefaults, 'proxy' | 'httpAgent' | 'httpsAgent'>;
@@ -43,7 +43,7 @@ class TunnelAgent extends HttpsProxyAgent<string> {
  * that tunnels with CONNECT, so the secret stays inside TLS end to end.
  */
 export function routeTo(endpoint: Endpoint, options: ProxyOptions): Route {
-  const tls = options.ca === undefined ? {} : { ca: options.ca };
+  const tls = options.ca === undefined ? {} : { ca: options.ca as string | Buffer | Array<string | Buffer> };
   const proxyUrl = endpoint.loopback || options.proxy === false ? '' : (options.proxy ?? getProxyForUrl(endpoint.url));
   const https = endpoint.url.startsWith('https:');
   if (!proxyUrl) {
