@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
+import { runExample } from '../support/run-example.js';
 
 // Runs examples/private-key-jwt.ts and examples/maskinporten.ts as a user would (node --import tsx,
 // inputs from the environment) against loopback stand-ins: an Entra-like token endpoint that
@@ -20,16 +21,6 @@ const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 20
 const privateJwk = { ...(privateKey.export({ format: 'jwk' }) as JWK), kid: 'example-key' };
 const jwks = createLocalJWKSet({ keys: [{ ...(publicKey.export({ format: 'jwk' }) as JWK), kid: 'example-key', alg: 'RS256' }] });
 
-function runExample(file: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', `examples/${file}`],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe('examples/private-key-jwt.ts and examples/maskinporten.ts', function () {
   this.timeout(60_000);

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { runExample } from '../support/run-example.js';
 
 // Runs every recipe in examples/ as a user would (node --import tsx, inputs from the environment)
 // against loopback stand-ins: a Texas-shaped token endpoint, an Entra-shaped one, a vault, and an
@@ -21,16 +22,6 @@ function read(req: IncomingMessage): Promise<string> {
   });
 }
 
-function runExample(file: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', `examples/${file}`],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe('examples/ (recipes)', function () {
   this.timeout(60_000);

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startStandIns, type StandIns } from './support/stand-ins.js';
+import { runExample } from '../support/run-example.js';
 
 // Runs examples/express-on-behalf-of.ts and examples/koa-on-behalf-of.ts as a user would
 // (node --import tsx, inputs from the environment) against the loopback Texas exchange endpoint
@@ -11,16 +12,6 @@ import { startStandIns, type StandIns } from './support/stand-ins.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCOPE = 'api://dev-gcp.team.other-api/.default';
 
-function runExample(file: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', `examples/${file}`],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe('examples/express-on-behalf-of.ts and examples/koa-on-behalf-of.ts', function () {
   this.timeout(60_000);

@@ -9,6 +9,7 @@ import { withUserToken } from '../../lib/context/user-token.js';
 import { attachToken } from '../../lib/interceptor/attach-token.js';
 import { TokenError } from '../../lib/errors.js';
 import { TokenClient } from '../../lib/http/token-client.js';
+import { useNock } from '../support/nock.js';
 
 const ORIGIN = 'http://127.0.0.1:7164';
 const PATH = '/api/v1/token/exchange';
@@ -42,13 +43,7 @@ function userJwt(sub: string, expSeconds: number): string {
 }
 
 describe('onBehalfOf()', () => {
-  before(() => nock.disableNetConnect());
-  after(() => nock.enableNetConnect());
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    expect(pending, 'unused nock replies').to.deep.equal([]);
-  });
+  useNock();
 
   it('posts identity_provider entra_id, the scope as target and the user token to the exchange endpoint', async () => {
     const bodies = exchangeReplies(1);

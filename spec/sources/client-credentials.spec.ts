@@ -3,6 +3,7 @@ import nock from 'nock';
 import { inspect } from 'node:util';
 import { clientCredentials } from '../../lib/sources/client-credentials.js';
 import { TokenError } from '../../lib/errors.js';
+import { useNock } from '../support/nock.js';
 
 const ORIGIN = 'https://login.microsoftonline.com';
 const PATH = '/tenant-id/oauth2/v2.0/token';
@@ -12,13 +13,7 @@ const SECRET = 'SeCrEt~value.that-must-never-show';
 const options = { tokenEndpoint: ENDPOINT, clientId: 'client-id', clientSecret: SECRET, retries: 0 };
 
 describe('clientCredentials()', () => {
-  before(() => nock.disableNetConnect());
-  after(() => nock.enableNetConnect());
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    expect(pending, 'unused nock replies').to.deep.equal([]);
-  });
+  useNock();
 
   it('posts the client credentials grant as a form body', async () => {
     let body: Record<string, string> = {};

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { texas } from '../../lib/sources/texas.js';
 import { TokenError } from '../../lib/errors.js';
+import { useNock } from '../support/nock.js';
 
 // texas({ identityProvider: 'maskinporten', resource, authorizationDetails }): the exact bodies
 // Texas gets (texas/API.md, POST /api/v1/token), in JSON and as a form.
@@ -39,13 +40,7 @@ function captureRaw(): string[] {
 const maskinporten = { endpoint: ENDPOINT, identityProvider: 'maskinporten' as const, retries: 0 };
 
 describe("texas({ identityProvider: 'maskinporten' })", () => {
-  before(() => nock.disableNetConnect());
-  after(() => nock.enableNetConnect());
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    expect(pending, 'unused nock replies').to.deep.equal([]);
-  });
+  useNock();
 
   it('sends the space-separated scopes as target, with resource and authorization_details as an array, in JSON', async () => {
     const { bodies, types } = capture();

@@ -6,6 +6,7 @@ import nock from 'nock';
 import { clientCredentials } from '../../lib/sources/client-credentials.js';
 import { fromEnv } from '../../lib/sources/from-env.js';
 import { TokenError } from '../../lib/errors.js';
+import { useNock } from '../support/nock.js';
 
 // clientCredentials({ privateJwk }) against a nock'ed Entra ID endpoint: the exact form it posts.
 // spec/integration/private-key-jwt.spec.ts runs the same flow against oidc-provider.
@@ -47,13 +48,7 @@ function withEnv(vars: Record<string, string | undefined>, run: () => Promise<vo
 }
 
 describe('clientCredentials({ privateJwk })', () => {
-  before(() => nock.disableNetConnect());
-  after(() => nock.enableNetConnect());
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    expect(pending, 'unused nock replies').to.deep.equal([]);
-  });
+  useNock();
 
   it('posts a client assertion instead of a secret', async () => {
     const forms = captureForms();

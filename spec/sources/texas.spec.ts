@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { texas } from '../../lib/sources/texas.js';
 import { TokenError } from '../../lib/errors.js';
+import { useNock } from '../support/nock.js';
 
 const ORIGIN = 'http://127.0.0.1:7164';
 const PATH = '/api/v1/token';
@@ -9,13 +10,7 @@ const ENDPOINT = `${ORIGIN}${PATH}`;
 const SCOPE = 'api://dev-gcp.team.other-api/.default';
 
 describe('texas()', () => {
-  before(() => nock.disableNetConnect());
-  after(() => nock.enableNetConnect());
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    expect(pending, 'unused nock replies').to.deep.equal([]);
-  });
+  useNock();
 
   it('posts JSON with identity_provider entra_id and the scope as target, and reads the answer', async () => {
     let body: unknown;
