@@ -1,0 +1,142 @@
+import { expect } from 'chai';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
+import nock from 'nock';
+import { TokenError } from '../../lib/errors.js';
+import { clientCredentials, type ClientCredentialsOptions } from '../../lib/sources/client-credentials.js';
+import { useNock } from '../support/nock.js';
+
+// How the token request behaves when the endpoint is flaky, slow, throttling or redirecting.
+
+const ORIGIN = 'https://login.example';
+const PATH = '/tenant/oauth2/v2.0/token';
+const SCOPE = 'api://dev-gcp.team.api/.default';
+const SECRET = 'fault-secret-8d2a41';
+const GOOD = { access_token: 'good-token', expires_in: 3599, token_type: 'Bearer' };
+const source = (options: ClientCredentialsOptions = {}) =>
+  clientCredentials({ tokenEndpoint: `${ORIGIN}${PATH}`, clientId: 'c', clientSecret: SECRET, ...options });
+const failure = (promise: Promise<unknown>) => promise.then(() => expect.fail('should have failed'), (e: unknown) => e as TokenError);
+
+function noSecret(error: unknown): void {
+  expect(inspect(error, { depth: Infinity, showHidden: true })).to.not.include(SECRET);
+  expect(JSON.stringify(error)).to.not.include(SECRET);
+}
+
+describe('token endpoint faults', function () {
+  this.timeout(20_000);
+
+  describe('with nock', () => {
+    useNock();
+
+    for (const status of [408, 429, 500, 502, 503, 504]) {
+      it(`retries a ${status} and succeeds on the next answer`, async () => {
+        nock(ORIGIN).post(PATH).reply(status, { error: 'temporarily_unavailable' }).post(PATH).reply(200, GOOD);
+        expect((await source({ retries: 2 }).getToken(SCOPE)).token).to.equal('good-token');
+      });
+    }
+
+    it('retries a network error', async () => {
+      nock(ORIGIN)
+        .post(PATH)
+        .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+        .post(PATH)
+        .reply(200, GOOD);
+      expect((await source({ retries: 1 }).getToken(SCOPE)).token).to.equal('good-token');
+    });
+
+    it('gives up after the retries with the last answer, code and status kept', async () => {
+      nock(ORIGIN).post(PATH).times(3).reply(503, { error: 'temporarily_unavailable', error_description: 'AADSTS90033: busy' });
+      const error = await failure(source({ retries: 2 }).getToken(SCOPE));
+      expect(error).to.include({ code: 'temporarily_unavailable', status: 503 });
+      noSecret(error);
+    });
+
+    for (const status of [400, 401, 403, 404]) {
+      it(`never retries a ${status}`, async () => {
+        nock(ORIGIN).post(PATH).reply(status, { error: 'invalid_client' });
+        const error = await failure(source({ retries: 3 }).getToken(SCOPE));
+        expect(error).to.include({ code: 'invalid_client', status });
+      });
+    }
+
+    it('honours Retry-After in seconds', async () => {
+      nock(ORIGIN).post(PATH).reply(429, { error: 'slow_down' }, { 'retry-after': '1' }).post(PATH).reply(200, GOOD);
+      const started = Date.now();
+      expect((await source({ retries: 1 }).getToken(SCOPE)).token).to.equal('good-token');
+      expect(Date.now() - started).to.be.at.least(900); // waited as asked (a lower bound, not a timing)
+    });
+
+    it('honours Retry-After as an HTTP date', async () => {
+      const date = new Date(Date.now() + 1_500).toUTCString();
+      nock(ORIGIN).post(PATH).reply(503, '', { 'retry-after': date }).post(PATH).reply(200, GOOD);
+      expect((await source({ retries: 1 }).getToken(SCOPE)).token).to.equal('good-token');
+    });
+
+    it('fails at once with code throttled when Retry-After is longer than allowed', async () => {
+      nock(ORIGIN).post(PATH).reply(429, { error: 'too_many_requests' }, { 'retry-after': '120' });
+      const error = await failure(source({ retries: 3, maxRetryAfter: 30_000 }).getToken(SCOPE));
+      expect(error).to.include({ code: 'throttled', status: 429, retryAfter: 120_000 });
+      expect(error.message).to.include('asked to retry after 120 s (more than the 30 s allowed)');
+    });
+  });
+
+  describe('with real servers', () => {
+    let hanging: Server;
+    let redirecting: Server;
+    let target: Server;
+    let targetHits = 0;
+    const url = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    before(async () => {
+      nock.restore(); // real sockets here
+      hanging = createServer(() => {}); // accepts, never answers
+      target = createServer((req, res) => {
+        targetHits += 1;
+        req.resume();
+        res.end(JSON.stringify(GOOD));
+      });
+      redirecting = createServer((req, res) => {
+        req.resume();
+        res.writeHead(307, { location: `${url(target)}/token` });
+        res.end();
+      });
+      for (const server of [hanging, target, redirecting]) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    });
+    after(async () => {
+      for (const server of [hanging, target, redirecting]) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+      nock.activate();
+    });
+
+    it('ends a hanging endpoint in code timeout, within the deadline', async () => {
+      const started = Date.now();
+      const error = await failure(
+        clientCredentials({ tokenEndpoint: `${url(hanging)}/token`, clientId: 'c', clientSecret: SECRET, attemptTimeout: 200, retries: 5, timeout: 1_000 }).getToken(SCOPE),
+      );
+      expect(error).to.be.instanceOf(TokenError);
+      expect(error.code).to.equal('timeout');
+      expect(Date.now() - started).to.be.below(5_000); // the deadline held: 5 retries of 200 ms + backoff would not fit in 1 s
+      noSecret(error);
+    });
+
+    it('retries attempts that time out, each with its own timeout', async () => {
+      const error = await failure(
+        clientCredentials({ tokenEndpoint: `${url(hanging)}/token`, clientId: 'c', clientSecret: SECRET, attemptTimeout: 100, retries: 1, timeout: 10_000 }).getToken(SCOPE),
+      );
+      expect(error.code).to.equal('timeout');
+      expect(error.message).to.include('no answer within 100 ms, 1 retries');
+    });
+
+    it('does not follow a redirect: the secret never reaches another host', async () => {
+      const error = await failure(
+        clientCredentials({ tokenEndpoint: `${url(redirecting)}/token`, clientId: 'c', clientSecret: SECRET, retries: 0 }).getToken(SCOPE),
+      );
+      expect(error).to.include({ code: 'bad_response', status: 307 });
+      expect(error.message).to.include('redirects are not followed');
+      expect(targetHits).to.equal(0);
+    });
+  });
+});
