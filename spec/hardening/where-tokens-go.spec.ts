@@ -1,0 +1,98 @@
+import axios, { AxiosError } from 'axios';
+import { expect } from 'chai';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import nock from 'nock';
+import { withCache } from '../../lib/cache/with-cache.js';
+import { TokenError } from '../../lib/errors.js';
+import { attachToken } from '../../lib/interceptor/attach-token.js';
+import { clientCredentials } from '../../lib/sources/client-credentials.js';
+import { texas } from '../../lib/sources/texas.js';
+
+// Where a token may go besides the API it is for: redirects, other origins, plain http.
+
+const SCOPE = 'api://dev-gcp.team.api/.default';
+
+describe('where tokens go', () => {
+  let api: Server;
+  let other: Server;
+  const seenByOther: (string | undefined)[] = [];
+  const url = (server: Server, host = '127.0.0.1') => `http://${host}:${(server.address() as AddressInfo).port}`;
+  const source = withCache(async () => ({ token: 'the-token', expiresAt: Date.now() + 3_600_000 }));
+
+  before(async () => {
+    nock.restore();
+    other = createServer((req, res) => {
+      seenByOther.push(req.headers.authorization);
+      res.end('{}');
+    });
+    api = createServer((req, res) => {
+      if (req.url === '/redirect-away') {
+        res.writeHead(302, { location: `${url(other)}/landing` });
+        return res.end();
+      }
+      if (req.url === '/redirect-home') {
+        res.writeHead(302, { location: '/home' });
+        return res.end();
+      }
+      if (req.url === '/refuse') {
+        res.writeHead(401);
+        return res.end();
+      }
+      res.end(JSON.stringify({ authorization: req.headers.authorization ?? null }));
+    });
+    for (const server of [api, other]) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    for (const server of [api, other]) await new Promise<void>((resolve) => server.close(() => resolve()));
+    nock.activate();
+  });
+  beforeEach(() => (seenByOther.length = 0));
+
+  it("does not carry the token through a redirect to another origin (Node's http adapter strips it)", async () => {
+    const instance = axios.create({ baseURL: url(api) });
+    attachToken(instance, { source, scope: SCOPE });
+    await instance.get('/redirect-away');
+    expect(seenByOther).to.deep.equal([undefined]);
+  });
+
+  it('keeps the token on a redirect within the same origin', async () => {
+    const instance = axios.create({ baseURL: url(api) });
+    attachToken(instance, { source, scope: SCOPE });
+    const { data } = await instance.get('/redirect-home');
+    expect(data).to.deep.equal({ authorization: 'Bearer the-token' });
+  });
+
+  it('gives no token to an absolute URL of another origin, unless allowed', async () => {
+    const instance = axios.create({ baseURL: url(api) });
+    attachToken(instance, { source, scope: SCOPE });
+    await instance.get(`${url(other)}/x`);
+    await instance.get(`${url(other, 'localhost')}/x`); // another host name is another origin too
+    expect(seenByOther).to.deep.equal([undefined, undefined]);
+    const allowed = axios.create({ baseURL: url(api) });
+    attachToken(allowed, { source, scope: SCOPE, origins: [url(other)] });
+    await allowed.get(`${url(other)}/x`);
+    expect(seenByOther[2]).to.equal('Bearer the-token');
+  });
+
+  it("leaves axios's own error for a refused request as axios made it: its config still holds the bearer (documented)", async () => {
+    const instance = axios.create({ baseURL: url(api) });
+    attachToken(instance, { source, scope: SCOPE });
+    const error = (await instance.get('/refuse').catch((e: unknown) => e)) as AxiosError;
+    expect(error.response?.status).to.equal(401);
+    expect(error.config?.headers.Authorization).to.equal('Bearer the-token');
+  });
+
+  it('refuses a plain-http token endpoint that is not loopback, unless allowInsecure', () => {
+    for (const make of [
+      () => texas({ endpoint: 'http://texas.example/api/v1/token' }),
+      () => clientCredentials({ tokenEndpoint: 'http://login.example/t/token', clientId: 'c', clientSecret: 's' }),
+    ]) {
+      expect(make).to.throw(TokenError, /plain http/).with.property('code', 'configuration');
+    }
+    expect(() => clientCredentials({ tokenEndpoint: 'http://login.example/t/token', clientId: 'c', clientSecret: 's', allowInsecure: true })).to.not.throw();
+    for (const endpoint of ['http://127.0.0.1:7164/api/v1/token', 'http://localhost:7164/api/v1/token', 'http://[::1]:7164/api/v1/token']) {
+      expect(() => texas({ endpoint })).to.not.throw();
+    }
+  });
+});
