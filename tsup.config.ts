@@ -4,11 +4,12 @@ import { defineConfig } from 'tsup';
 // so the builds bundle them: `require('axios-m2m')` then works without Node's require(esm).
 // `cli` is the `axios-m2m` bin (package.json points at dist/cli.js); its `#!/usr/bin/env node`
 // line comes from lib/cli.ts and tsup makes the file executable. No splitting, so that
-// dist/index.js stays one self-contained file; no declarations for the CLI.
+// dist/index.js stays one self-contained file; no declarations for the CLI. `testing` is the
+// Texas-faithful server, `axios-m2m/testing`, for users' own integration tests.
 export default defineConfig({
-  entry: { index: 'lib/index.ts', cli: 'lib/cli.ts' },
+  entry: { index: 'lib/index.ts', cli: 'lib/cli.ts', testing: 'lib/testing/texas.ts' },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'lib/index.ts' } },
+  dts: { entry: { index: 'lib/index.ts', testing: 'lib/testing/texas.ts' } },
   splitting: false,
   clean: true,
   target: 'node20',
