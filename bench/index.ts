@@ -1,0 +1,255 @@
+// npm run bench: axios-m2m side by side with what users would pick instead, in one run on one
+// machine. Variants alternate in rounds so that machine noise hits all of them; figures are
+// medians of rounds. BENCH_QUICK=1 runs every figure with tiny counts (for the test suite).
+import { ConfidentialClientApplication } from '@azure/msal-node';
+import axios, { type AxiosInstance } from 'axios';
+import * as authRefresh from 'axios-auth-refresh';
+import { execFileSync } from 'node:child_process';
+import { createServer, Agent, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { attachToken, clientCredentials, withCache } from '../lib/index.js';
+
+// axios-auth-refresh is CommonJS with a default export: reach it the same way from tsx and tsc.
+type CreateAuthRefresh = (instance: AxiosInstance, refresh: (error: unknown) => Promise<unknown>) => number;
+const authRefreshModule = authRefresh as unknown as { default: CreateAuthRefresh | { default: CreateAuthRefresh } };
+const createAuthRefreshInterceptor: CreateAuthRefresh =
+  typeof authRefreshModule.default === 'function' ? authRefreshModule.default : authRefreshModule.default.default;
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const ROUNDS = QUICK ? 2 : 5;
+const progress = (line: string) => process.stderr.write(`… ${line}\n`);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const table = (title: string, head: string[], rows: (string | number)[][]) => {
+  console.log(`\n### ${title}\n`);
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`|${head.map(() => '---').join('|')}|`);
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+};
+
+/** A loopback token endpoint (client credentials, form body) that counts its requests. */
+async function startTokenEndpoint() {
+  let count = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      count += 1;
+      const scope = new URLSearchParams(body).get('scope');
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ token_type: 'Bearer', expires_in: 3599, access_token: `tok-${count}-${Buffer.from(scope ?? '').toString('base64url')}` }));
+    });
+  });
+  await listen(server);
+  return { url: `${url(server)}/tenant/oauth2/v2.0/token`, count: () => count, reset: () => (count = 0), server };
+}
+
+/** A loopback API that accepts any bearer except revoked ones. */
+async function startApi() {
+  const revoked = new Set<string>();
+  const server = createServer((req, res) => {
+    const token = req.headers.authorization?.slice(7) ?? '';
+    res.statusCode = token && !revoked.has(token) ? 200 : 401;
+    res.end('{"ok":true}');
+  });
+  server.keepAliveTimeout = 60_000;
+  await listen(server);
+  return { url: url(server), revoked, server };
+}
+
+const listen = (server: Server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const url = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const close = (server: Server) => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
+
+/** msal-node with an in-process network client: its cache is what is measured, not a network. */
+function msal() {
+  let posts = 0;
+  const app = new ConfidentialClientApplication({
+    auth: {
+      clientId: 'client',
+      clientSecret: 'secret',
+      authority: 'https://login.test/tenant',
+      knownAuthorities: ['login.test'],
+      authorityMetadata: JSON.stringify({
+        token_endpoint: 'https://login.test/tenant/oauth2/v2.0/token',
+        issuer: 'https://login.test/tenant/v2.0',
+        authorization_endpoint: 'https://login.test/tenant/oauth2/v2.0/authorize',
+        end_session_endpoint: 'https://login.test/tenant/oauth2/v2.0/logout',
+        jwks_uri: 'https://login.test/tenant/discovery/v2.0/keys',
+      }),
+      cloudDiscoveryMetadata: JSON.stringify({
+        tenant_discovery_endpoint: 'https://login.test/tenant/v2.0/.well-known/openid-configuration',
+        'api-version': '1.1',
+        metadata: [{ preferred_network: 'login.test', preferred_cache: 'login.test', aliases: ['login.test'] }],
+      }),
+    },
+    system: {
+      networkClient: {
+        async sendGetRequestAsync() {
+          throw new Error('no GET expected');
+        },
+        async sendPostRequestAsync(_url: string, options?: { body?: string }) {
+          posts += 1;
+          await new Promise((resolve) => setTimeout(resolve, 5)); // a token endpoint takes time
+          const scope = new URLSearchParams(options?.body).get('scope');
+          return { headers: {}, status: 200, body: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: `msal-${posts}`, scope } as never };
+        },
+      },
+    },
+  });
+  return { get: (scope: string) => app.acquireTokenByClientCredential({ scopes: [scope] }), posts: () => posts };
+}
+
+async function cacheHits(endpoint: Awaited<ReturnType<typeof startTokenEndpoint>>) {
+  progress('1/5 cache-hit cost');
+  const sizes = QUICK ? [1, 100] : [1, 100, 1_000, 10_000];
+  const rows: (string | number)[][] = [];
+  const scopesOf = (n: number) => Array.from({ length: n }, (_, i) => `api://dev-gcp.team.app-${i}/.default`);
+  for (const size of sizes) {
+    const scopes = scopesOf(size);
+    const ours = clientCredentials({ tokenEndpoint: endpoint.url, clientId: 'c', clientSecret: 's' });
+    for (const scope of scopes) await ours.getToken(scope);
+    const theirs = size <= 1_000 ? msal() : undefined; // msal at 10,000 would take minutes to warm and measure
+    if (theirs) for (const scope of scopes) await theirs.get(scope);
+    const measure = async (get: (scope: string) => Promise<unknown>, calls: number) => {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < calls; i++) await get(scopes[i % size]!);
+      return Number(process.hrtime.bigint() - start) / calls;
+    };
+    const oursRounds: number[] = [];
+    const theirRounds: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      oursRounds.push(await measure((s) => ours.getToken(s), QUICK ? 2_000 : 200_000));
+      if (theirs) theirRounds.push(await measure(theirs.get, QUICK ? 20 : size >= 1_000 ? 200 : 2_000));
+    }
+    const o = median(oursRounds);
+    const t = theirs ? median(theirRounds) : undefined;
+    rows.push([fmt(size), fmt(o), t === undefined ? 'not measured (warming 10,000 msal entries takes minutes)' : fmt(t), t === undefined ? '' : `${fmt(t / o)}x`]);
+  }
+  table('1. Cache-hit cost (ns per getToken, median of rounds)', ['cached scopes', 'axios-m2m', '@azure/msal-node 7.2.3', 'msal / ours'], rows);
+  console.log('\n@azure/identity 4.12 `getBearerTokenProvider`: not measured here; it needs its credential to reach an https authority and was left out of this run.');
+}
+
+async function overhead(api: Awaited<ReturnType<typeof startApi>>) {
+  progress('2/5 per-request overhead');
+  const requests = QUICK ? 200 : 4_000;
+  const concurrency = 8;
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const make = (): AxiosInstance => axios.create({ baseURL: api.url, httpAgent: agent });
+  const floor = make();
+  floor.defaults.headers.common.Authorization = 'Bearer static-token';
+  const ours = make();
+  attachToken(ours, { source: withCache(async () => ({ token: 'static-token', expiresAt: Date.now() + 3_600_000 })), scope: 'api://x/.default' });
+  await ours.get('/');
+  const refresh = make();
+  let cached = 'static-token';
+  refresh.interceptors.request.use((config) => (config.headers.set('Authorization', `Bearer ${cached}`), config));
+  createAuthRefreshInterceptor(refresh, async () => void (cached = 'static-token'));
+  const variants: [string, AxiosInstance][] = [
+    ['static header (floor)', floor],
+    ['axios-m2m, warm cache', ours],
+    ['axios-auth-refresh 5, cached token', refresh],
+  ];
+  const run = async (instance: AxiosInstance) => {
+    let next = 0;
+    const start = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next++ < requests) await instance.get('/things');
+      }),
+    );
+    return requests / (Number(process.hrtime.bigint() - start) / 1e9);
+  };
+  for (const [, instance] of variants) await run(instance); // warm-up
+  const results = variants.map(() => [] as number[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let v = 0; v < variants.length; v++) results[(v + round) % variants.length]!.push(await run(variants[(v + round) % variants.length]![1]));
+  }
+  const floorRate = median(results[0]!);
+  table(
+    `2. Per-request overhead (axios GET to a keep-alive loopback server, concurrency ${concurrency}, ${fmt(requests)} requests a round, median of ${ROUNDS} rounds)`,
+    ['variant', 'requests/s', 'overhead vs floor'],
+    variants.map(([name], v) => {
+      const rate = median(results[v]!);
+      const overhead = ((floorRate - rate) / floorRate) * 100;
+      return [name, fmt(rate), v === 0 ? '' : `${overhead >= 0 ? '+' : ''}${fmt(overhead, 1)}% time per request`];
+    }),
+  );
+  agent.destroy();
+}
+
+async function herd(endpoint: Awaited<ReturnType<typeof startTokenEndpoint>>) {
+  progress('3/5 cold-start herd');
+  const scopes = Array.from({ length: 10 }, (_, i) => `api://dev-gcp.team.herd-${i}/.default`);
+  const n = QUICK ? 100 : 1_000;
+  endpoint.reset();
+  const ours = clientCredentials({ tokenEndpoint: endpoint.url, clientId: 'c', clientSecret: 's' });
+  await Promise.all(Array.from({ length: n }, (_, i) => ours.getToken(scopes[i % 10]!)));
+  const oursCount = endpoint.count();
+  const theirs = msal();
+  await Promise.all(Array.from({ length: n }, (_, i) => theirs.get(scopes[i % 10]!)));
+  table(`3. Cold-start herd (${fmt(n)} concurrent calls over 10 scopes, empty cache)`, ['library', 'token endpoint requests'], [
+    ['axios-m2m', oursCount],
+    ['@azure/msal-node 7.2.3', theirs.posts()],
+  ]);
+}
+
+async function storm(api: Awaited<ReturnType<typeof startApi>>) {
+  progress('4/5 401 storm');
+  const n = QUICK ? 100 : 1_000;
+  // axios-m2m
+  let ourFetches = 0;
+  const ours = axios.create({ baseURL: api.url });
+  attachToken(ours, { source: withCache(async () => ({ token: `m2m-${++ourFetches}`, expiresAt: Date.now() + 3_600_000 })), scope: 'api://x/.default' });
+  await ours.get('/warm');
+  api.revoked.add('m2m-1');
+  const ourResults = await Promise.allSettled(Array.from({ length: n }, () => ours.get('/things')));
+  // axios-auth-refresh with its default options
+  let theirRefreshes = 0;
+  let token = 'aar-0';
+  const theirs = axios.create({ baseURL: api.url });
+  theirs.interceptors.request.use((config) => (config.headers.set('Authorization', `Bearer ${token}`), config));
+  createAuthRefreshInterceptor(theirs, async () => {
+    theirRefreshes += 1;
+    token = `aar-${theirRefreshes}`;
+  });
+  await theirs.get('/warm');
+  api.revoked.add('aar-0');
+  const theirResults = await Promise.allSettled(Array.from({ length: n }, () => theirs.get('/things')));
+  const ok = (results: PromiseSettledResult<unknown>[]) => results.filter((r) => r.status === 'fulfilled').length;
+  table(`4. 401 storm (${fmt(n)} concurrent requests whose token the API has just revoked)`, ['library', 'token refreshes', 'successes'], [
+    ['axios-m2m', ourFetches - 1, fmt(ok(ourResults))],
+    ['axios-auth-refresh 5 (defaults)', theirRefreshes, fmt(ok(theirResults))],
+  ]);
+}
+
+function memory() {
+  progress('5/5 memory (child process with --expose-gc)');
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./memory.ts', import.meta.url))], {
+    env: { ...process.env },
+    encoding: 'utf8',
+  });
+  const { perScope, size10k, size100k } = JSON.parse(out) as { perScope: number; size10k: number; size100k: number };
+  table('5. Memory', ['figure', 'value'], [
+    ['heap per cached scope (10,000 scopes)', `${fmt(perScope)} bytes`],
+    ['entries after 10,000 scopes', fmt(size10k)],
+    ['entries after 100,000 scopes (default maxEntries 10,000)', fmt(size100k)],
+  ]);
+}
+
+console.log(`## axios-m2m benchmarks\n\n${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${QUICK ? ' (BENCH_QUICK: tiny counts, figures not meaningful)' : ''}`);
+const endpoint = await startTokenEndpoint();
+const api = await startApi();
+try {
+  await cacheHits(endpoint);
+  await overhead(api);
+  await herd(endpoint);
+  await storm(api);
+  memory();
+} finally {
+  await close(endpoint.server);
+  await close(api.server);
+}
+progress('done');
