@@ -20,7 +20,8 @@ const DAY = 24 * HOUR;
 type Reply = { status: number; body: string | object; headers?: Record<string, string> };
 interface Case {
   name: string;
-  reply: Reply;
+  /** A function when the answer depends on the time the case runs (a JWT's exp). */
+  reply: Reply | (() => Reply);
   /** The expected TokenError code, or `ok` with a check of the token. */
   code: string;
   expiresIn?: (lifetimeMs: number) => boolean;
@@ -74,13 +75,13 @@ const cases: Case[] = [
   { name: 'expires_in missing, opaque token: 60 s', reply: without('expires_in'), code: 'ok', expiresIn: (ms) => ms <= 60_000 && ms > 58_000 },
   {
     name: 'expires_in missing, JWT: its exp',
-    reply: ok({ expires_in: undefined, access_token: jwt({ exp: Math.floor(Date.now() / 1000) + 600 }) }),
+    reply: () => ok({ expires_in: undefined, access_token: jwt({ exp: Math.floor(Date.now() / 1000) + 600 }) }),
     code: 'ok',
     expiresIn: (ms) => ms <= 601_000 && ms > 590_000,
   },
   {
     name: 'expires_in missing, JWT already expired',
-    reply: ok({ expires_in: undefined, access_token: jwt({ exp: Math.floor(Date.now() / 1000) - 10 }) }),
+    reply: () => ok({ expires_in: undefined, access_token: jwt({ exp: Math.floor(Date.now() / 1000) - 10 }) }),
     code: 'bad_response',
   },
   // token_type
@@ -141,10 +142,11 @@ describe('bad answers from the token endpoint (the corpus)', () => {
     describe(source.name, () => {
       for (const c of cases) {
         it(`${c.name}: ${c.code === 'ok' ? 'a usable token' : `TokenError ${c.code}`}, and the next good answer works`, async () => {
-          const body = typeof c.reply.body === 'string' ? c.reply.body : JSON.stringify(c.reply.body);
+          const reply = typeof c.reply === 'function' ? c.reply() : c.reply;
+          const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
           nock(source.origin)
             .post(source.path)
-            .reply(c.reply.status, body, { 'content-type': 'application/json', ...c.reply.headers });
+            .reply(reply.status, body, { 'content-type': 'application/json', ...reply.headers });
           const tokens = source.make();
           const sent = Date.now();
           const result = await tokens.getToken(SCOPE).then(
