@@ -6,6 +6,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import nock from 'nock';
 import { createProxy } from 'proxy';
 import { clientCredentials } from '../../lib/sources/client-credentials.js';
@@ -126,6 +127,83 @@ describe('the token request through a forward proxy', function () {
     } finally {
       process.env = saved;
       await new Promise<void>((resolve) => texasServer.close(() => resolve()));
+    }
+  });
+
+  it('honours lowercase https_proxy, and proxy: false overrides the environment', async () => {
+    const saved = { ...process.env };
+    try {
+      for (const name of ['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'no_proxy', 'http_proxy']) delete process.env[name];
+      process.env.https_proxy = proxyUrl;
+      expect((await clientCredentials(options()).getToken(SCOPE)).token).to.equal('through-the-proxy');
+      expect(connects).to.deep.equal([`login.test:${tokenPort}`]);
+
+      const error = (await clientCredentials({ ...options(), proxy: false }).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+      expect(error).to.be.instanceOf(TokenError);
+      expect(error.code).to.equal('network'); // went direct: login.test does not resolve
+      expect(connects).to.have.length(1);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('sends a plain-http endpoint (allowInsecure) through HTTP_PROXY as an ordinary forward request', async () => {
+    const plainServer = createHttpServer((req, res) => {
+      req.resume();
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ token_type: 'Bearer', expires_in: 3599, access_token: 'plain-through-the-proxy' }));
+    });
+    await new Promise<void>((resolve) => plainServer.listen(0, '127.0.0.1', resolve));
+    const port = (plainServer.address() as AddressInfo).port;
+    // The proxy resolves login.test to this loopback server; a direct request could not reach it.
+    const asked: string[] = [];
+    const rewrite = (req: IncomingMessage) => {
+      asked.push(req.url ?? '');
+      req.url = (req.url ?? '').replace(`//login.test:${port}/`, `//127.0.0.1:${port}/`);
+    };
+    proxyServer.prependListener('request', rewrite);
+    const saved = { ...process.env };
+    try {
+      delete process.env.HTTPS_PROXY;
+      delete process.env.https_proxy;
+      delete process.env.NO_PROXY;
+      delete process.env.no_proxy;
+      process.env.HTTP_PROXY = proxyUrl;
+      const endpoint = `http://login.test:${port}/tenant/oauth2/v2.0/token`;
+      const token = await clientCredentials({ tokenEndpoint: endpoint, clientId: 'client', clientSecret: 'secret', allowInsecure: true, retries: 0 }).getToken(SCOPE);
+      expect(token.token).to.equal('plain-through-the-proxy');
+      expect(asked).to.deep.equal([endpoint]); // the absolute URI, as a forward proxy gets it
+      expect(connects).to.deep.equal([]);
+    } finally {
+      process.env = saved;
+      proxyServer.removeListener('request', rewrite);
+      await new Promise<void>((resolve) => plainServer.close(() => resolve()));
+    }
+  });
+
+  it('authenticates to the proxy with the credentials in its URL, and keeps them out of errors', async () => {
+    const authorizations: (string | undefined)[] = [];
+    const auth = proxyServer as typeof proxyServer & { authenticate?: (req: IncomingMessage) => boolean };
+    auth.authenticate = (req) => {
+      authorizations.push(req.headers['proxy-authorization']);
+      return req.headers['proxy-authorization'] === `Basic ${Buffer.from('team:p@ss word').toString('base64')}`;
+    };
+    try {
+      const withCredentials = proxyUrl.replace('http://', 'http://team:p%40ss%20word@');
+      expect((await clientCredentials({ ...options(), proxy: withCredentials }).getToken(SCOPE)).token).to.equal('through-the-proxy');
+
+      const wrong = proxyUrl.replace('http://', 'http://team:wrong-proxy-password@');
+      const error = (await clientCredentials({ ...options(), proxy: wrong }).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+      expect(error).to.be.instanceOf(TokenError);
+      expect(error.status).to.equal(407);
+      expect(tokenRequests).to.equal(1); // only the authenticated tunnel reached the endpoint
+      for (const text of [error.message, JSON.stringify(error), inspect(error, { depth: Infinity, showHidden: true })]) {
+        expect(text).to.not.include('wrong-proxy-password');
+        expect(text).to.not.include('secret-through-proxy');
+      }
+      expect(authorizations).to.have.length(2);
+    } finally {
+      delete auth.authenticate;
     }
   });
 
