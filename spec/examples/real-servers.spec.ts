@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { startTexas, type TexasTestServer } from '../../lib/testing/texas.js';
 import { startAuthorizationServer } from '../support/authorization-server.js';
-import { startJwtApi } from '../support/jwt-api.js';
+import { startJwtApi } from '../support/protected-api.js';
 import { runExample } from '../support/run-example.js';
-import { startTexasProtectedApi } from '../support/texas-api.js';
+import { startTexasProtectedApi } from '../support/protected-api.js';
 
 // The recipes that talk to a token endpoint, run as a user would (node --import tsx, inputs from
 // the environment) against the real protocol peers rather than stand-ins: the Texas-faithful

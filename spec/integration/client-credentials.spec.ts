@@ -5,7 +5,7 @@ import { TokenError } from '../../lib/errors.js';
 import { attachToken } from '../../lib/interceptor/attach-token.js';
 import { clientCredentials } from '../../lib/sources/client-credentials.js';
 import { startAuthorizationServer } from '../support/authorization-server.js';
-import { startJwtApi } from '../support/jwt-api.js';
+import { startJwtApi } from '../support/protected-api.js';
 
 // clientCredentials() against a real authorization server (panva's oidc-provider, configured as
 // Entra ID behaves) and an API that verifies its JWTs with jose, end to end through attachToken.

@@ -9,7 +9,7 @@ import { texas } from '../../lib/sources/texas.js';
 import { withUserToken } from '../../lib/context/user-token.js';
 import { TokenError } from '../../lib/errors.js';
 import { startTexas, type TexasTestServer } from '../../lib/testing/texas.js';
-import { startTexasProtectedApi } from '../support/texas-api.js';
+import { startTexasProtectedApi } from '../support/protected-api.js';
 
 // The Texas-faithful server checked against Texas's own OpenAPI description and its documented
 // behaviour, and the package end to end through it to a protected API.

@@ -1,0 +1,53 @@
+import express from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import type { TexasTestServer } from '../../lib/testing/texas.js';
+
+/** Checks a bearer token as an API would: its claims, or null to refuse it. */
+export type VerifyToken = (token: string) => Promise<JWTPayload | null>;
+
+/**
+ * A protected API (Express 5) that accepts a request only with a token `verify` accepts, answers
+ * 401 with `WWW-Authenticate: Bearer error="invalid_token"` otherwise, and records every request.
+ * `revoke` makes it refuse a token from then on (as after a change of its access policy).
+ */
+export async function startProtectedApi(verify: VerifyToken) {
+  const seen: { path: string; token: string | undefined; status: number; sub?: unknown; aud?: unknown }[] = [];
+  const revoked = new Set<string>();
+  const app = express();
+  app.use(async (req, res) => {
+    const token = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
+    const claims = token && !revoked.has(token) ? await verify(token) : null;
+    seen.push({ path: req.path, token, status: claims ? 200 : 401, sub: claims?.sub, aud: claims?.aud });
+    if (!claims) {
+      res.status(401).set('www-authenticate', 'Bearer error="invalid_token"').json({ error: 'invalid_token' });
+      return;
+    }
+    res.json({ path: req.path, sub: claims.sub, aud: claims.aud });
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    revoke: (token: string) => void revoked.add(token),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Entra-style JWTs: signature from the issuer's JWKS, issuer, audience and expiry, with jose. */
+export function startJwtApi({ issuer, jwksUri, audience }: { issuer: string; jwksUri: string; audience: string | string[] }) {
+  const jwks = createRemoteJWKSet(new URL(jwksUri));
+  return startProtectedApi((token) => jwtVerify(token, jwks, { issuer, audience }).then((r) => r.payload, () => null));
+}
+
+/** Tokens of the Texas-faithful server, checked by the server's own verify. */
+export function startTexasProtectedApi(texas: TexasTestServer) {
+  return startProtectedApi((token) => texas.verify(token));
+}
