@@ -86,7 +86,9 @@ function lifetimeFrom(value: unknown): number | undefined {
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
     throw new BadAnswer('expires_in is not a positive number of seconds');
   }
-  return Math.min(seconds * 1000, MAX_LIFETIME);
+  // Whole seconds, counted by the server from a second it rounded down (exp = floor(now) + n): the
+  // token may die up to 1 s before `expires_in` says. Short tokens would otherwise be sent expired.
+  return Math.min(seconds * 1000 - Math.min(1000, seconds * 500), MAX_LIFETIME);
 }
 
 function expiryFromJwt(token: string, requestedAt: number): number | undefined {
