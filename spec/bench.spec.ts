@@ -19,5 +19,6 @@ describe('npm run bench (BENCH_QUICK)', function () {
       expect(stdout).to.include(heading);
     }
     expect(stdout).to.match(/\| axios-m2m \| 10 \|/); // the herd: one request per scope
+    expect(stdout).to.match(/\| @azure\/msal-node 7\.2\.3 \| \d+ \|/); // msal-node reached the loopback token endpoint
   });
 });
