@@ -1,0 +1,191 @@
+import Ajv2020 from 'ajv/dist/2020.js';
+import { expect } from 'chai';
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { readFileSync } from 'node:fs';
+import nock from 'nock';
+import { startTexasServer, type TexasServer } from '../../lib/testing/texas-server.js';
+
+// startTexasServer against texas/API.md (error table, content types, its own cache) and against
+// Texas's published OpenAPI schemas (spec/fixtures/texas-openapi.json, MIT, licence beside it).
+
+const openapi = JSON.parse(readFileSync(new URL('../fixtures/texas-openapi.json', import.meta.url), 'utf8')) as { components: object };
+const ajv = new Ajv2020.default({ strict: false });
+ajv.addFormat('int64', true);
+ajv.addSchema({ $id: 'texas', components: openapi.components });
+const tokenResponse = ajv.compile({ $ref: 'texas#/components/schemas/TokenResponse' });
+const errorResponse = ajv.compile({ $ref: 'texas#/components/schemas/ErrorResponse' });
+
+const JSON_TYPE = 'application/json';
+const FORM = 'application/x-www-form-urlencoded';
+const SCOPE = 'api://dev-gcp.team.api/.default';
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+async function post(url: string, body: string | object, contentType?: string, method = 'POST'): Promise<Answer> {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  // A Blob without a type sends no content type at all (a plain string would send text/plain).
+  const response = await fetch(url, {
+    method,
+    ...(method === 'POST' && { body: contentType ? text : new Blob([text]) }),
+    headers: contentType ? { 'content-type': contentType } : {},
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+function expectSuccess(answer: Answer): void {
+  expect(answer.status).to.equal(200);
+  expect(Object.keys(answer.body).sort()).to.deep.equal(['access_token', 'expires_in', 'token_type']);
+  expect(answer.body.token_type).to.equal('Bearer');
+  expect(tokenResponse(answer.body), JSON.stringify(tokenResponse.errors)).to.equal(true);
+}
+
+function expectError(answer: Answer, status: number, error: string, descriptionStart: string): void {
+  expect(answer.status).to.equal(status);
+  expect(Object.keys(answer.body).sort()).to.deep.equal(['error', 'error_description']);
+  expect(answer.body.error).to.equal(error);
+  expect(String(answer.body.error_description).startsWith(descriptionStart), String(answer.body.error_description)).to.equal(true);
+  expect(errorResponse(answer.body), JSON.stringify(errorResponse.errors)).to.equal(true);
+}
+
+describe('startTexasServer (texas/API.md)', () => {
+  let server: TexasServer;
+  let now = 1_700_000_000_000;
+  before(async () => {
+    nock.restore(); // real loopback traffic
+    server = await startTexasServer({ now: () => now, upstreamDelayMs: 20 });
+  });
+  after(async () => {
+    await server.close();
+    nock.activate();
+  });
+
+  it('answers a token request with exactly {access_token, expires_in, token_type}, a JWT as documented', async () => {
+    const answer = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target: SCOPE }, JSON_TYPE);
+    expectSuccess(answer);
+    expect(answer.body.expires_in).to.equal(3599);
+    const { payload } = await jwtVerify(String(answer.body.access_token), createLocalJWKSet(server.jwks()), {
+      issuer: server.url,
+      audience: 'api://dev-gcp.team.api', // the target without "/.default"
+      currentDate: new Date(now),
+    });
+    expect(payload).to.include({ sub: 'app', azp: 'app' });
+    expect(payload.jti).to.be.a('string');
+    expect(server.requests.at(-1)).to.deep.include({ path: '/api/v1/token', contentType: JSON_TYPE });
+  });
+
+  const rows: [string, () => Promise<Answer>, number, string][] = [
+    ['no content type', () => post(server.tokenEndpoint, '{}'), 400, 'unsupported media type:'],
+    ['text/plain', () => post(server.tokenEndpoint, '{}', 'text/plain'), 400, 'unsupported media type:'],
+    ['a body that does not parse', () => post(server.tokenEndpoint, '{"identity', JSON_TYPE), 400, 'Failed to deserialize'],
+    ['an unknown identity_provider', () => post(server.tokenEndpoint, { identity_provider: 'google', target: 'x' }, JSON_TYPE), 400, 'Failed to deserialize'],
+    ['a missing target', () => post(server.tokenEndpoint, { identity_provider: 'entra_id' }, JSON_TYPE), 400, 'Failed to deserialize'],
+    ['tokenx on the token endpoint', () => post(server.tokenEndpoint, { identity_provider: 'tokenx', target: 'x' }, JSON_TYPE), 400, "identity provider 'tokenx' does not support token requests"],
+    ['idporten on the token endpoint', () => post(server.tokenEndpoint, 'identity_provider=idporten&target=x', FORM), 400, "identity provider 'idporten' does not support token requests"],
+    ['maskinporten on the exchange endpoint', () => post(server.exchangeEndpoint, { identity_provider: 'maskinporten', target: 'x', user_token: 'u' }, JSON_TYPE), 400, "identity provider 'maskinporten' does not support token exchange"],
+    ['an exchange without user_token', () => post(server.exchangeEndpoint, { identity_provider: 'tokenx', target: 'c:ns:app' }, JSON_TYPE), 400, 'Failed to deserialize'],
+    ['a GET', () => post(server.tokenEndpoint, '', undefined, 'GET'), 405, ''],
+  ];
+  for (const [name, send, status, description] of rows) {
+    it(`answers ${name} with ${status} and exactly {error, error_description}`, async () => {
+      expectError(await send(), status, 'invalid_request', description);
+    });
+  }
+
+  it('takes a charset suffix and form bodies, and azuread shares entries with entra_id', async () => {
+    const target = 'api://forms/.default';
+    const json = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target }, 'application/json; charset=utf-8');
+    const form = await post(server.tokenEndpoint, `identity_provider=azuread&target=${encodeURIComponent(target)}`, `${FORM}; charset=UTF-8`);
+    expectSuccess(json);
+    expectSuccess(form);
+    expect(form.body.access_token).to.equal(json.body.access_token);
+  });
+
+  it('serves its cache with the remaining expires_in until lifetime - 120 s, then mints anew', async () => {
+    const request = { identity_provider: 'entra_id', target: 'api://leeway/.default' };
+    const first = await post(server.tokenEndpoint, request, JSON_TYPE);
+    now += 1_000_000;
+    const second = await post(server.tokenEndpoint, request, JSON_TYPE);
+    expect(second.body).to.include({ access_token: first.body.access_token, expires_in: 3599 - 1000 });
+    now += (3599 - 120 - 1000 - 1) * 1000; // 121 s left: still served
+    expect((await post(server.tokenEndpoint, request, JSON_TYPE)).body).to.include({ access_token: first.body.access_token, expires_in: 121 });
+    now += 1000; // 120 s left: the entry is gone
+    const fresh = await post(server.tokenEndpoint, request, JSON_TYPE);
+    expect(fresh.body.access_token).to.not.equal(first.body.access_token);
+    expect(fresh.body.expires_in).to.equal(3599);
+  });
+
+  it('keeps a token of 120 s or less for half its lifetime', async () => {
+    server.setTokenLifetime(100);
+    try {
+      const request = { identity_provider: 'entra_id', target: 'api://short/.default' };
+      const first = await post(server.tokenEndpoint, request, JSON_TYPE);
+      now += 49_000;
+      expect((await post(server.tokenEndpoint, request, JSON_TYPE)).body).to.include({ access_token: first.body.access_token, expires_in: 51 });
+      now += 1_000;
+      expect((await post(server.tokenEndpoint, request, JSON_TYPE)).body.access_token).to.not.equal(first.body.access_token);
+    } finally {
+      server.setTokenLifetime(3599);
+    }
+  });
+
+  it('mints anew on skip_cache true or "true" (JSON and form), and caches the new token', async () => {
+    const target = 'api://skip/.default';
+    const first = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target }, JSON_TYPE);
+    const before = server.mints;
+    const skipped = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target, skip_cache: true }, JSON_TYPE);
+    const skippedString = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target, skip_cache: 'true' }, JSON_TYPE);
+    const skippedForm = await post(server.tokenEndpoint, `identity_provider=entra_id&target=${encodeURIComponent(target)}&skip_cache=true`, FORM);
+    const tokens = [first, skipped, skippedString, skippedForm].map((a) => a.body.access_token);
+    expect(new Set(tokens).size).to.equal(4);
+    expect(server.mints - before).to.equal(3);
+    expect((await post(server.tokenEndpoint, { identity_provider: 'entra_id', target }, JSON_TYPE)).body.access_token).to.equal(tokens[3]);
+    expect(server.requests.at(-2)!.body.skip_cache).to.equal(true);
+  });
+
+  it('shares one mint among 20 concurrent requests for one key, and never caches an error', async () => {
+    const request = { identity_provider: 'entra_id', target: 'api://coalesce/.default' };
+    server.failNext(1, 400, 'invalid_scope', 'AADSTS70011: The provided value for scope is not valid.');
+    expectError(await post(server.tokenEndpoint, request, JSON_TYPE), 400, 'invalid_scope', 'AADSTS70011');
+    const before = server.mints;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => post(server.tokenEndpoint, request, JSON_TYPE)));
+    answers.forEach(expectSuccess);
+    expect(new Set(answers.map((a) => a.body.access_token)).size).to.equal(1);
+    expect(server.mints - before).to.equal(1);
+  });
+
+  it("exchanges a user token for one carrying the user's sub, and refuses expired, foreign or Bearer-prefixed ones", async () => {
+    const userToken = await server.mintUserToken('user-1');
+    const exchanged = await post(server.exchangeEndpoint, { identity_provider: 'tokenx', target: 'dev-gcp:team:api', user_token: userToken }, JSON_TYPE);
+    expectSuccess(exchanged);
+    expect(decodeJwt(String(exchanged.body.access_token))).to.include({ sub: 'user-1', aud: 'dev-gcp:team:api' });
+
+    const other = await startTexasServer();
+    const refused = [
+      await server.mintUserToken('user-2', { expiresInSeconds: -10 }),
+      await other.mintUserToken('user-3'),
+      `Bearer ${userToken}`,
+    ];
+    await other.close();
+    for (const user_token of refused) {
+      const answer = await post(server.exchangeEndpoint, { identity_provider: 'entra_id', target: SCOPE, user_token }, JSON_TYPE);
+      expectError(answer, 400, 'invalid_grant', 'AADSTS50013');
+    }
+  });
+
+  it('introspects a valid token as active with its claims, and a revoked one as inactive with a reason', async () => {
+    const { body } = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target: 'api://introspect/.default' }, JSON_TYPE);
+    const token = String(body.access_token);
+    const active = await post(server.introspectionEndpoint, { identity_provider: 'entra_id', token }, JSON_TYPE);
+    expect(active).to.deep.include({ status: 200 });
+    expect(active.body).to.include({ active: true, sub: 'app', aud: 'api://introspect' });
+    server.revoke(token);
+    expect(await server.verify(token)).to.equal(null);
+    const inactive = await post(server.introspectionEndpoint, { identity_provider: 'entra_id', token }, JSON_TYPE);
+    expect(inactive.status).to.equal(200);
+    expect(Object.keys(inactive.body).sort()).to.deep.equal(['active', 'error']);
+    expect(inactive.body.active).to.equal(false);
+  });
+});
