@@ -7,7 +7,7 @@ describe('npm run demo', function () {
 
   it('shows caching, the 401 refresh with skip_cache, and a shared fetch, then exits 0 by itself', async () => {
     const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', 'demo/main.ts'], { cwd: ROOT, timeout: 30_000 }, (error, out) =>
+      execFile(process.execPath, ['--import', 'tsx', 'demo/index.ts'], { cwd: ROOT, timeout: 30_000 }, (error, out) =>
         resolve({ code: error ? -1 : 0, stdout: out }),
       );
     });

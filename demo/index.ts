@@ -2,27 +2,16 @@
 // Texas-faithful server and a protected API, attaches axios-m2m to an axios instance, and shows
 // what happens: caching, the 401 refresh with skip_cache, and a burst sharing one fetch.
 import axios from 'axios';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { attachToken, texas } from '../lib/index.js';
-import { startTexas } from '../lib/testing/texas.js';
+import { startTexasServer } from '../lib/testing/texas-server.js';
+import { startProtectedApi } from './protected-api.js';
 
 const SCOPE = 'api://dev-gcp.team.other-api/.default';
 
-const sidecar = await startTexas({ upstreamDelay: 50 });
-const revoked = new Set<string>();
-let lastToken = '';
-let apiRequests = 0;
-const api = createServer(async (req, res) => {
-  const token = req.headers.authorization?.replace(/^Bearer /, '') ?? '';
-  lastToken = token;
-  apiRequests += 1;
-  const claims = revoked.has(token) ? null : await sidecar.verify(token);
-  res.writeHead(claims ? 200 : 401, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(claims ? { ok: true, aud: claims.aud } : { error: 'invalid_token' }));
-});
-await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
-const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+// A little upstream latency, so that the burst below really overlaps a fetch in flight.
+const sidecar = await startTexasServer({ upstreamDelayMs: 50 });
+const api = await startProtectedApi(sidecar);
+const apiUrl = api.url;
 
 const tokenRequests = () => sidecar.requests.filter((r) => r.path === '/api/v1/token');
 const statuses: number[] = [];
@@ -45,7 +34,7 @@ for (let i = 0; i < 100; i++) await client.get('/things');
 console.log(`2. 100 more requests: all 200, the cached token reused (token requests: ${tokenRequests().length})`);
 
 // 3. The API stops accepting the token (as after a change of its access policy).
-revoked.add(lastToken);
+api.revokeLastToken();
 statuses.length = 0;
 const before = tokenRequests().length;
 const response = await client.get('/things');
@@ -65,6 +54,6 @@ console.log(
     `sharing ${tokenRequests().length - burstStart} token request`,
 );
 
-console.log(`\nIn all: ${apiRequests} requests reached the API, and Texas got ${tokenRequests().length} token requests.`);
-await new Promise<void>((resolve) => api.close(() => resolve()));
+console.log(`\nIn all: ${api.requests} requests reached the API, and Texas got ${tokenRequests().length} token requests.`);
+await api.close();
 await sidecar.close();
