@@ -1,7 +1,9 @@
+import axios from 'axios';
 import { expect } from 'chai';
 import nock from 'nock';
 import { inspect } from 'node:util';
 import { TokenError } from '../../lib/errors.js';
+import { attachToken } from '../../lib/interceptor/attach-token.js';
 import { clientCredentials } from '../../lib/sources/client-credentials.js';
 import { texas } from '../../lib/sources/texas.js';
 import type { TokenSource } from '../../lib/types.js';
@@ -68,6 +70,7 @@ const cases: Case[] = [
   { name: 'expires_in true', reply: ok({ expires_in: true }), code: 'bad_response' },
   { name: 'expires_in an object', reply: ok({ expires_in: { seconds: 60 } }), code: 'bad_response' },
   { name: 'expires_in an array', reply: ok({ expires_in: [3599] }), code: 'bad_response' },
+  { name: "expires_in 'NaN'", reply: ok({ expires_in: 'NaN' }), code: 'bad_response' },
   { name: "expires_in 'Infinity'", reply: ok({ expires_in: 'Infinity' }), code: 'bad_response' },
   { name: "expires_in '3599' (a numeric string) is fine", reply: ok({ expires_in: '3599' }), code: 'ok', expiresIn: (ms) => Math.abs(ms - 3_599_000) < 2_000 },
   { name: 'expires_in 1e308 is capped at 24 hours', reply: ok({ expires_in: 1e308 }), code: 'ok', expiresIn: (ms) => ms <= DAY + 1_000 && ms > DAY - 2_000 },
@@ -103,6 +106,8 @@ const cases: Case[] = [
   { name: 'a multi-megabyte description', reply: { status: 400, body: { error: 'invalid_request', error_description: 'x'.repeat(3_000_000) } }, code: 'bad_response' },
   { name: 'a 60 KB description (under the limit) is kept short', reply: { status: 400, body: { error: 'invalid_request', error_description: 'y'.repeat(60_000) } }, code: 'invalid_request' },
   { name: 'HTML with 502', reply: { status: 502, body: html, headers: { 'content-type': 'text/html' } }, code: 'bad_response' },
+  { name: 'HTML with 500', reply: { status: 500, body: html, headers: { 'content-type': 'text/html' } }, code: 'bad_response' },
+  { name: 'HTML with 503', reply: { status: 503, body: html, headers: { 'content-type': 'text/html' } }, code: 'bad_response' },
   { name: 'an empty 500', reply: { status: 500, body: '' }, code: 'bad_response' },
   { name: 'a 302 redirect', reply: { status: 302, body: '', headers: { location: 'https://evil.example/token' } }, code: 'bad_response' },
   { name: 'a 200 with an error body', reply: { status: 200, body: { error: 'invalid_client' } }, code: 'bad_response' },
@@ -194,6 +199,7 @@ describe('bad input from the user', () => {
     ['texas("endpoint")', () => texas('http://127.0.0.1:1/t' as never), /options/],
     ['clientCredentials({ retries: -1 })', () => clientCredentials({ tokenEndpoint: 'https://x.example/t', clientId: 'c', clientSecret: 's', retries: -1 }), /retries/],
     ['clientCredentials({ attemptTimeout: "10s" })', () => clientCredentials({ tokenEndpoint: 'https://x.example/t', clientId: 'c', clientSecret: 's', attemptTimeout: '10s' as never }), /attemptTimeout/],
+    ['attachToken(api, { source: texas(...), retryOn: "x" })', () => attachToken(axios.create(), { source: texas({ endpoint: 'http://127.0.0.1:1/t' }), retryOn: 'x' as never }), /retryOn/],
     ['clientCredentials({ maxEntries: 1.5 })', () => clientCredentials({ tokenEndpoint: 'https://x.example/t', clientId: 'c', clientSecret: 's', maxEntries: 1.5 }), /maxEntries/],
     ['clientCredentials({ expiryMargin: NaN })', () => clientCredentials({ tokenEndpoint: 'https://x.example/t', clientId: 'c', clientSecret: 's', expiryMargin: Number.NaN }), /expiryMargin/],
   ];
