@@ -157,7 +157,9 @@ export class TokenClient {
     }
     const body = typeof response.data === 'string' ? response.data : '';
     const answer = parseErrorAnswer(body);
-    if (answer === undefined) {
+    // A server may echo what it was sent into any field; the ones kept verbatim must not carry it.
+    const echoes = (value?: string) => value !== undefined && (request.secrets ?? []).some((s) => s.length >= 4 && value.includes(s));
+    if (answer === undefined || echoes(answer.error)) {
       const type = String(response.headers?.['content-type'] ?? 'no content type').split(';')[0];
       const what = status >= 300 && status < 400 ? 'redirects are not followed' : `not an OAuth error answer (${type})`;
       return this.#error(request, 'bad_response', `${status} ${what}`, { status });
@@ -168,8 +170,8 @@ export class TokenClient {
       status,
       description: description && cleanDescription(description),
       errorCodes: answer.errorCodes,
-      traceId: answer.traceId,
-      correlationId: answer.correlationId,
+      traceId: echoes(answer.traceId) ? undefined : answer.traceId,
+      correlationId: echoes(answer.correlationId) ? undefined : answer.correlationId,
     });
   }
 }
