@@ -13,18 +13,19 @@ export type VerifyToken = (token: string) => Promise<JWTPayload | null>;
  * `revoke` makes it refuse a token from then on (as after a change of its access policy).
  */
 export async function startProtectedApi(verify: VerifyToken) {
-  const seen: { path: string; token: string | undefined; status: number; sub?: unknown; aud?: unknown }[] = [];
+  const seen: { path: string; token: string | undefined; status: number; sub?: unknown; aud?: unknown; azp?: unknown }[] = [];
   const revoked = new Set<string>();
   const app = express();
   app.use(async (req, res) => {
     const token = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
     const claims = token && !revoked.has(token) ? await verify(token) : null;
-    seen.push({ path: req.path, token, status: claims ? 200 : 401, sub: claims?.sub, aud: claims?.aud });
+    seen.push({ path: req.path, token, status: claims ? 200 : 401, sub: claims?.sub, aud: claims?.aud, azp: claims?.azp });
     if (!claims) {
       res.status(401).set('www-authenticate', 'Bearer error="invalid_token"').json({ error: 'invalid_token' });
       return;
     }
-    res.json({ path: req.path, sub: claims.sub, aud: claims.aud });
+    // `azp` as Entra sends it; oidc-provider names the client `client_id` instead.
+    res.json({ path: req.path, sub: claims.sub, aud: claims.aud, azp: claims.azp ?? claims.client_id });
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
