@@ -35,6 +35,15 @@ describe('where tokens go', () => {
         res.writeHead(302, { location: '/home' });
         return res.end();
       }
+      if (req.url === '/redirect-sub') {
+        // To a subdomain of the API's host on the same port: follow-redirects keeps the header there.
+        res.writeHead(302, { location: `http://evil.api.test:${(api.address() as AddressInfo).port}/landing` });
+        return res.end();
+      }
+      if (req.url === '/landing') {
+        seenByOther.push(req.headers.authorization);
+        return res.end('{}');
+      }
       if (req.url === '/refuse') {
         res.writeHead(401);
         return res.end();
@@ -53,6 +62,16 @@ describe('where tokens go', () => {
     const instance = axios.create({ baseURL: url(api) });
     attachToken(instance, { source, scope: SCOPE });
     await instance.get('/redirect-away');
+    expect(seenByOther).to.deep.equal([undefined]);
+  });
+
+  it('does not carry the token through a redirect to a subdomain of the API host (another origin)', async () => {
+    // *.test resolves to the loopback server here; follow-redirects alone would keep the header,
+    // as it treats a subdomain as trusted.
+    const lookup = (_host: string, _options: object, callback: (e: null, address: string, family: number) => void) => callback(null, '127.0.0.1', 4);
+    const instance = axios.create({ baseURL: `http://api.test:${(api.address() as AddressInfo).port}`, lookup: lookup as never });
+    attachToken(instance, { source, scope: SCOPE });
+    await instance.get('/redirect-sub');
     expect(seenByOther).to.deep.equal([undefined]);
   });
 
