@@ -36,6 +36,20 @@ describe('token endpoint faults', function () {
       });
     }
 
+    for (const fault of ['network error', 408, 429, 500, 503] as const) {
+      it(`sends 1 + retries requests for a lasting ${fault}, then fails`, async () => {
+        const failing = nock(ORIGIN).post(PATH).times(3);
+        if (fault === 'network error') failing.replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+        else failing.reply(fault, { error: 'temporarily_unavailable' });
+        // A 4th request would get this good answer; it must stay unused.
+        nock(ORIGIN).post(PATH).reply(200, GOOD);
+        const error = await failure(source({ retries: 2 }).getToken(SCOPE));
+        expect(error).to.be.instanceOf(TokenError);
+        expect(nock.pendingMocks(), 'only the sentinel is left: exactly 3 requests').to.have.length(1);
+        nock.cleanAll();
+      });
+    }
+
     it('retries a network error', async () => {
       nock(ORIGIN)
         .post(PATH)
@@ -75,8 +89,11 @@ describe('token endpoint faults', function () {
 
     it('fails at once with code throttled when Retry-After is longer than allowed', async () => {
       nock(ORIGIN).post(PATH).reply(429, { error: 'too_many_requests' }, { 'retry-after': '120' });
+      nock(ORIGIN).post(PATH).reply(200, GOOD); // a second request would get this; it must stay unused
       const error = await failure(source({ retries: 3, maxRetryAfter: 30_000 }).getToken(SCOPE));
       expect(error).to.include({ code: 'throttled', status: 429, retryAfter: 120_000 });
+      expect(nock.pendingMocks(), 'a single request').to.have.length(1);
+      nock.cleanAll();
       expect(error.message).to.include('asked to retry after 120 s (more than the 30 s allowed)');
     });
   });

@@ -59,6 +59,8 @@ describe('no refresh loop against Texas: a simulated day per token lifetime', fu
       expect(texas.stats.mints).to.be.at.most(texasTokens + 1);
       expect(texas.stats.requests).to.be.at.most(2 * texas.stats.mints + 1);
       expect(texas.stats.requests).to.be.below(calls / 4);
+      // The bound: at most two fetches per effective lifetime (Texas's entry life), plus two.
+      expect(texas.stats.requests).to.be.at.most(Math.ceil(DAY / texas.entryLife) * 2 + 2);
     });
   }
 
