@@ -95,11 +95,15 @@ describe('where tokens go', () => {
   });
 
   it("leaves axios's own error for a refused request as axios made it: its config still holds the bearer (documented)", async () => {
+    let minted = 0;
+    const counting = withCache(async () => ({ token: `token-${(minted += 1)}`, expiresAt: Date.now() + 3_600_000 }));
     const instance = axios.create({ baseURL: url(api) });
-    attachToken(instance, { source, scope: SCOPE });
+    attachToken(instance, { source: counting, scope: SCOPE });
     const error = (await instance.get('/refuse').catch((e: unknown) => e)) as AxiosError;
     expect(error.response?.status).to.equal(401);
-    expect(error.config?.headers.Authorization).to.equal('Bearer the-token');
+    // The final 401 is the retry's: its config holds the refreshed bearer, which was refused too.
+    expect(minted).to.equal(2);
+    expect(error.config?.headers.Authorization).to.equal('Bearer token-2');
   });
 
   it('refuses a plain-http token endpoint that is not loopback, unless allowInsecure', () => {
