@@ -33,7 +33,7 @@ describe('clientCredentials() + attachToken() end to end (oidc-provider as Entra
     // nock may be active from unit specs; these tests need real loopback connections.
     nock.restore();
     as = await startOidcServer({ resources: [RESOURCE, ...HERD_RESOURCES] });
-    api = await startJwtApi({ issuer: as.issuer, jwksUri: as.jwksUri, audience: [RESOURCE, ...HERD_RESOURCES] });
+    api = await startJwtApi({ issuer: as.issuer, jwksUri: as.jwksUri, audience: [RESOURCE, ...HERD_RESOURCES], echoClaims: ['sub', 'aud', 'azp'] });
   });
   after(async () => {
     await api?.close();

@@ -56,6 +56,8 @@ export async function startOidcServer({ resources, tokenLifetime = 3600 }: { res
     routes: { token: `${TENANT_PATH}/oauth2/v2.0/token`, jwks: `${TENANT_PATH}/discovery/v2.0/keys` },
     jwks: { keys: [signingJwk] },
     ttl: { ClientCredentials: () => state.lifetime },
+    // Entra ID v2 tokens name the calling client in `azp`; oidc-provider only sets `client_id`.
+    extraTokenClaims: (_ctx: unknown, token: { clientId?: string }) => ({ azp: token.clientId }),
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },

@@ -4,6 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { TexasTestServer } from '../../lib/testing/texas.js';
 
+// The claims an accepted request answers with, after its path. The default stays `sub`, `aud`:
+// examples' printed output is asserted to the character.
+const DEFAULT_ECHO = ['sub', 'aud'];
+
+/** Which token claims the API echoes in its answers (default `sub`, `aud`). */
+export interface EchoOptions {
+  echoClaims?: string[];
+}
+
 /** Checks a bearer token as an API would: its claims, or null to refuse it. */
 export type VerifyToken = (token: string) => Promise<JWTPayload | null>;
 
@@ -12,7 +21,7 @@ export type VerifyToken = (token: string) => Promise<JWTPayload | null>;
  * 401 with `WWW-Authenticate: Bearer error="invalid_token"` otherwise, and records every request.
  * `revoke` makes it refuse a token from then on (as after a change of its access policy).
  */
-export async function startProtectedApi(verify: VerifyToken) {
+export async function startProtectedApi(verify: VerifyToken, { echoClaims = DEFAULT_ECHO }: EchoOptions = {}) {
   const seen: { path: string; token: string | undefined; status: number; sub?: unknown; aud?: unknown; azp?: unknown }[] = [];
   const revoked = new Set<string>();
   const app = express();
@@ -24,8 +33,7 @@ export async function startProtectedApi(verify: VerifyToken) {
       res.status(401).set('www-authenticate', 'Bearer error="invalid_token"').json({ error: 'invalid_token' });
       return;
     }
-    // `azp` as Entra sends it; oidc-provider names the client `client_id` instead.
-    res.json({ path: req.path, sub: claims.sub, aud: claims.aud, azp: claims.azp ?? claims.client_id });
+    res.json({ path: req.path, ...Object.fromEntries(echoClaims.map((name) => [name, claims[name]])) });
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -43,9 +51,9 @@ export async function startProtectedApi(verify: VerifyToken) {
 }
 
 /** Entra-style JWTs: signature from the issuer's JWKS, issuer, audience and expiry, with jose. */
-export function startJwtApi({ issuer, jwksUri, audience }: { issuer: string; jwksUri: string; audience: string | string[] }) {
+export function startJwtApi({ issuer, jwksUri, audience, echoClaims }: { issuer: string; jwksUri: string; audience: string | string[] } & EchoOptions) {
   const jwks = createRemoteJWKSet(new URL(jwksUri));
-  return startProtectedApi((token) => jwtVerify(token, jwks, { issuer, audience }).then((r) => r.payload, () => null));
+  return startProtectedApi((token) => jwtVerify(token, jwks, { issuer, audience }).then((r) => r.payload, () => null), { echoClaims });
 }
 
 /** Tokens of the Texas-faithful server, checked by the server's own verify. */
