@@ -35,6 +35,17 @@ export function mayCarryToken(config: InternalAxiosRequestConfig, allowed: Reado
   return target !== undefined && (target === originOf(baseURL) || allowed.has(target));
 }
 
+/**
+ * The origin a request goes to, as axios builds its URL: an absolute `url` (unless
+ * `allowAbsoluteUrls: false`), else the `baseURL`. Undefined when they do not say.
+ */
+export function requestOrigin(config: InternalAxiosRequestConfig): string | undefined {
+  const { baseURL, url } = config;
+  const absolute = url !== undefined && ABSOLUTE.test(url) && (!baseURL || config.allowAbsoluteUrls !== false);
+  const target = absolute ? url : baseURL;
+  return target ? originOf(target) : undefined;
+}
+
 /** "GET /path", for error messages: no query string, which may carry anything. */
 export function describeRequest(config: InternalAxiosRequestConfig): string {
   const method = (config.method ?? 'get').toUpperCase();

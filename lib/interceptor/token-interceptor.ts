@@ -10,7 +10,8 @@ import { publish } from '../events.js';
 import { fail, optionalObject } from '../options.js';
 import type { AccessToken, TokenSource } from '../types.js';
 import './augment.js';
-import { describeRequest, mayCarryToken, parseOrigins } from './request-target.js';
+import { guardRedirects } from './redirect-guard.js';
+import { describeRequest, mayCarryToken, parseOrigins, requestOrigin } from './request-target.js';
 
 /** The scope of a request: a string, or a function of the request config (to map URLs to scopes). */
 export type ScopeOption = string | ((config: InternalAxiosRequestConfig) => string | undefined);
@@ -130,6 +131,7 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
         throw asCancel(error, config);
       }
       config.headers.set('Authorization', `Bearer ${token.token}`);
+      guardRedirects(config, requestOrigin(config));
       const retried = option instanceof Retry && retries.has(option);
       sentRequests.set(config, { scope, token: token.token, data: config.data, retried });
       return config;

@@ -1,4 +1,4 @@
-import axios, { AxiosError } from 'axios';
+import axios, { AxiosError, type InternalAxiosRequestConfig } from 'axios';
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -73,6 +73,39 @@ describe('where tokens go', () => {
     attachToken(instance, { source, scope: SCOPE });
     await instance.get('/redirect-sub');
     expect(seenByOther).to.deep.equal([undefined]);
+  });
+
+  it('leaves the token off every hop to another origin itself, whatever follow-redirects or axios would keep', async () => {
+    // The hook the http adapter calls before each hop, driven directly: newer axios strips the header
+    // on its own, so the redirect above cannot tell whether ours does.
+    const seen: InternalAxiosRequestConfig[] = [];
+    const instance = axios.create({ baseURL: 'https://api.example', adapter: async (config) => (seen.push(config), { data: {}, status: 200, statusText: 'OK', headers: {}, config }) });
+    attachToken(instance, { source, scope: SCOPE });
+    await instance.get('/x');
+    const hop = (href: string) => {
+      const options = { href, headers: { Authorization: 'Bearer the-token', accept: 'application/json' } };
+      (seen[0]!.beforeRedirect as (o: object, r: object) => void)(options, { headers: {}, statusCode: 302 });
+      return options.headers;
+    };
+    expect(hop('https://api.example/elsewhere')).to.have.property('Authorization', 'Bearer the-token');
+    for (const away of ['https://evil.api.example/', 'http://api.example/', 'https://api.example:8443/', 'https://example/']) {
+      expect(hop(away), away).to.deep.equal({ accept: 'application/json' });
+    }
+  });
+
+  it("still calls the caller's own beforeRedirect, once, when a config passes the interceptor twice", async () => {
+    const calls: string[] = [];
+    const seen: InternalAxiosRequestConfig[] = [];
+    const instance = axios.create({
+      baseURL: 'https://api.example',
+      beforeRedirect: (options) => calls.push(options.href as string),
+      adapter: async (config) => (seen.push(config), { data: {}, status: 200, statusText: 'OK', headers: {}, config }),
+    });
+    attachToken(instance, { source, scope: SCOPE });
+    await instance.get('/x');
+    await instance.request(seen[0]!); // as axios-retry re-sends a config
+    (seen[1]!.beforeRedirect as (o: object, r: object) => void)({ href: 'https://evil.example/', headers: {} }, { headers: {}, statusCode: 302 });
+    expect(calls).to.deep.equal(['https://evil.example/']);
   });
 
   it('keeps the token on a redirect within the same origin', async () => {

@@ -1,0 +1,45 @@
+import type { InternalAxiosRequestConfig } from 'axios';
+
+/** What Node's http adapter hands a `beforeRedirect` hook: follow-redirects' options for the next hop. */
+interface RedirectOptions {
+  href?: string;
+  protocol?: string;
+  host?: string;
+  headers?: Record<string, unknown>;
+}
+type BeforeRedirect = (options: RedirectOptions, responseDetails: unknown, requestDetails?: unknown) => void;
+
+/** Our hooks, each with the user's hook it wraps, so a config that passes twice is wrapped once. */
+const wrapped = new WeakMap<BeforeRedirect, BeforeRedirect | undefined>();
+
+function originOf(url: string | undefined): string | undefined {
+  try {
+    return url === undefined ? undefined : new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Keeps the token on the origin it was attached for. follow-redirects, behind axios's http adapter,
+ * keeps `Authorization` on a redirect to a subdomain (`api.example` -> `evil.api.example`), and
+ * older axios releases (1.13 among them) do not stop it. The token is a bearer credential, so any
+ * hop off `origin` goes without it, as with fetch. The xhr and fetch adapters never call this hook.
+ */
+export function guardRedirects(config: InternalAxiosRequestConfig, origin: string | undefined): void {
+  const current = config.beforeRedirect as BeforeRedirect | undefined;
+  const users = current !== undefined && wrapped.has(current) ? wrapped.get(current) : current;
+  const hook: BeforeRedirect = (options, responseDetails, requestDetails) => {
+    // Without an origin from the config, the first hop's URL (axios >= 1.16 passes it) is the one.
+    const from = origin ?? originOf((requestDetails as { url?: string } | undefined)?.url);
+    const to = originOf(options.href ?? `${options.protocol}//${options.host}`);
+    if (from === undefined || to !== from) {
+      for (const name of Object.keys(options.headers ?? {})) {
+        if (name.toLowerCase() === 'authorization') delete options.headers![name];
+      }
+    }
+    users?.(options, responseDetails, requestDetails);
+  };
+  wrapped.set(hook, users);
+  config.beforeRedirect = hook as InternalAxiosRequestConfig['beforeRedirect'];
+}
