@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import nock from 'nock';
 import { startTexas, type TexasTestServer } from '../../lib/testing/texas.js';
-import { startAuthorizationServer } from '../support/authorization-server.js';
+import { startOidcServer, type OidcServer } from '../support/oidc-server.js';
 import { startJwtApi } from '../support/protected-api.js';
 import { runExample } from '../support/run-example.js';
 import { startTexasProtectedApi } from '../support/protected-api.js';
@@ -20,14 +20,14 @@ describe('examples/ against the real servers', function () {
   this.timeout(60_000);
   let sidecar: TexasTestServer;
   let texasApi: Awaited<ReturnType<typeof startTexasProtectedApi>>;
-  let as: Awaited<ReturnType<typeof startAuthorizationServer>>;
+  let as: OidcServer;
   let jwtApi: Awaited<ReturnType<typeof startJwtApi>>;
 
   before(async () => {
     nock.restore();
     sidecar = await startTexas();
     texasApi = await startTexasProtectedApi(sidecar);
-    as = await startAuthorizationServer({ resources: [SCOPE] });
+    as = await startOidcServer({ resources: [SCOPE] });
     jwtApi = await startJwtApi({ issuer: as.issuer, jwksUri: as.jwksUri, audience: AUDIENCE });
   });
   after(async () => {
@@ -38,9 +38,9 @@ describe('examples/ against the real servers', function () {
     nock.activate();
   });
 
-  const entraEnv = (secret = as.secretClient.clientSecret) => ({
+  const entraEnv = (secret = as.clientSecret) => ({
     AZURE_OPENID_CONFIG_TOKEN_ENDPOINT: as.tokenEndpoint,
-    AZURE_APP_CLIENT_ID: as.secretClient.clientId,
+    AZURE_APP_CLIENT_ID: as.clientId,
     AZURE_APP_CLIENT_SECRET: secret,
     API_URL: jwtApi.url,
     SCOPE,

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { attachToken } from '../../lib/interceptor/attach-token.js';
 import { clientCredentials } from '../../lib/sources/client-credentials.js';
-import { startAuthorizationServer } from '../support/authorization-server.js';
+import { startOidcServer, type OidcServer } from '../support/oidc-server.js';
 import { startJwtApi } from '../support/protected-api.js';
 
 // expires_in is whole seconds counted from a second the server rounded down (oidc-provider, like
@@ -14,11 +14,11 @@ const SCOPE = 'api://dev-gcp.team.api/.default';
 
 describe('short real tokens from oidc-provider', function () {
   this.timeout(20_000);
-  let as: Awaited<ReturnType<typeof startAuthorizationServer>>;
+  let as: OidcServer;
   let api: Awaited<ReturnType<typeof startJwtApi>>;
   before(async () => {
     nock.restore();
-    as = await startAuthorizationServer({ resources: [SCOPE], tokenLifetime: 2 });
+    as = await startOidcServer({ resources: [SCOPE], tokenLifetime: 2 });
     api = await startJwtApi({ issuer: as.issuer, jwksUri: as.jwksUri, audience: 'api://dev-gcp.team.api' });
   });
   after(async () => {
@@ -29,7 +29,7 @@ describe('short real tokens from oidc-provider', function () {
 
   it('never sends a token past its exp, even one issued just before a second boundary', async () => {
     const instance = axios.create({ baseURL: api.url });
-    attachToken(instance, { source: clientCredentials({ tokenEndpoint: as.tokenEndpoint, ...as.secretClient, retries: 0 }), scope: SCOPE });
+    attachToken(instance, { source: clientCredentials({ tokenEndpoint: as.tokenEndpoint, clientId: as.clientId, clientSecret: as.clientSecret, retries: 0 }), scope: SCOPE });
     while (Date.now() % 1000 < 850) await new Promise((resolve) => setTimeout(resolve, 10));
     const end = Date.now() + 3_000;
     while (Date.now() < end) {

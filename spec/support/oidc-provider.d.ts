@@ -1,4 +1,4 @@
-// oidc-provider ships no types; only what spec/support/authorization-server.ts uses.
+// oidc-provider ships no types; only what spec/support/oidc-server.ts uses.
 declare module 'oidc-provider' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
   export const errors: { InvalidTarget: new (description?: string) => Error };
