@@ -7,9 +7,9 @@ import { defineConfig } from 'tsup';
 // dist/index.js stays one self-contained file; no declarations for the CLI. `testing` is the
 // Texas-faithful server, `axios-m2m/testing`, for users' own integration tests.
 export default defineConfig({
-  entry: { index: 'lib/index.ts', cli: 'lib/cli.ts', testing: 'lib/testing/texas.ts' },
+  entry: { index: 'lib/index.ts', cli: 'lib/cli.ts', testing: 'lib/testing/texas-server.ts' },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'lib/index.ts', testing: 'lib/testing/texas.ts' } },
+  dts: { entry: { index: 'lib/index.ts', testing: 'lib/testing/texas-server.ts' } },
   splitting: false,
   clean: true,
   target: 'node20',

@@ -1,11 +1,17 @@
 import axios, { AxiosError, type AxiosInstance } from 'axios';
-import axiosRetry, { exponentialDelay, retryAfter } from 'axios-retry';
+import axiosRetryExport, { exponentialDelay, retryAfter } from 'axios-retry';
 import { TokenError, isTokenError } from '../errors.js';
 import { count, duration } from '../options.js';
 import type { AccessToken } from '../types.js';
 import type { Endpoint } from './endpoint.js';
 import { routeTo, type ProxyOptions } from './proxy.js';
 import { BadAnswer, cleanDescription, oneLine, parseErrorAnswer, parseTokenAnswer, summary } from './token-response.js';
+
+// axios-retry's CommonJS file sets `exports.default`. Our CommonJS build imports it the way Node
+// imports CommonJS from ESM (esbuild's interop for a "type": "module" package), so there the default
+// import is the whole exports object; the ESM build gets the function itself.
+const axiosRetry: typeof axiosRetryExport =
+  typeof axiosRetryExport === 'function' ? axiosRetryExport : (axiosRetryExport as unknown as { default: typeof axiosRetryExport }).default;
 
 /** How the package talks to a token endpoint. Every field is optional. */
 export interface HttpOptions extends ProxyOptions {

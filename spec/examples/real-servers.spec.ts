@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { startTexas, type TexasTestServer } from '../../lib/testing/texas.js';
+import { startTexasServer, type TexasServer } from '../../lib/testing/texas-server.js';
 import { startOidcServer, type OidcServer } from '../support/oidc-server.js';
 import { startJwtApi } from '../support/protected-api.js';
 import { runExample } from '../support/run-example.js';
@@ -18,14 +18,14 @@ const AUDIENCE = 'api://dev-gcp.team.other-api';
 
 describe('examples/ against the real servers', function () {
   this.timeout(60_000);
-  let sidecar: TexasTestServer;
+  let sidecar: TexasServer;
   let texasApi: Awaited<ReturnType<typeof startTexasProtectedApi>>;
   let as: OidcServer;
   let jwtApi: Awaited<ReturnType<typeof startJwtApi>>;
 
   before(async () => {
     nock.restore();
-    sidecar = await startTexas();
+    sidecar = await startTexasServer();
     texasApi = await startTexasProtectedApi(sidecar);
     as = await startOidcServer({ resources: [SCOPE] });
     jwtApi = await startJwtApi({ issuer: as.issuer, jwksUri: as.jwksUri, audience: AUDIENCE });

@@ -8,7 +8,7 @@ import { onBehalfOf } from '../../lib/sources/on-behalf-of.js';
 import { texas } from '../../lib/sources/texas.js';
 import { withUserToken } from '../../lib/context/user-token.js';
 import { TokenError } from '../../lib/errors.js';
-import { startTexas, type TexasTestServer } from '../../lib/testing/texas.js';
+import { startTexasServer, type TexasServer } from '../../lib/testing/texas-server.js';
 import { startTexasProtectedApi } from '../support/protected-api.js';
 
 // The Texas-faithful server checked against Texas's own OpenAPI description and its documented
@@ -33,11 +33,11 @@ async function post(url: string, body: string, contentType?: string) {
 }
 
 describe('the Texas-faithful server', () => {
-  let server: TexasTestServer;
+  let server: TexasServer;
   let now = 1_700_000_000_000;
   before(async () => {
     nock.restore();
-    server = await startTexas({ now: () => now, upstreamDelay: 20 });
+    server = await startTexasServer({ now: () => now, upstreamDelayMs: 20, enabled: ['entra_id', 'maskinporten', 'tokenx'] });
   });
   after(async () => {
     await server.close();
@@ -118,11 +118,11 @@ describe('the Texas-faithful server', () => {
 });
 
 describe('texas() end to end through the Texas-faithful server to a protected API', () => {
-  let server: TexasTestServer;
+  let server: TexasServer;
   let api: Awaited<ReturnType<typeof startTexasProtectedApi>>;
   before(async () => {
     nock.restore();
-    server = await startTexas({ upstreamDelay: 10 });
+    server = await startTexasServer({ upstreamDelayMs: 10 });
     api = await startTexasProtectedApi(server);
   });
   after(async () => {
@@ -174,11 +174,11 @@ describe('texas() end to end through the Texas-faithful server to a protected AP
   it('exchanges a user token on behalf of the user, and refuses an expired one', async () => {
     const instance = axios.create({ baseURL: api.url });
     attachToken(instance, { source: onBehalfOf({ endpoint: server.exchangeEndpoint }), scope: SCOPE });
-    const alice = await server.userToken('alice');
+    const alice = await server.mintUserToken('alice');
     const { data } = await withUserToken(alice, () => instance.get('/me'));
     expect(data.sub).to.equal('alice');
     valid('TokenExchangeRequest', server.requests.at(-1)!.body);
-    const expired = await server.userToken('bob', -10);
+    const expired = await server.mintUserToken('bob', { expiresInSeconds: -10 });
     const error = (await withUserToken(expired, () => instance.get('/me')).catch((e: unknown) => e)) as TokenError;
     expect(error).to.include({ code: 'invalid_grant', status: 400 });
     expect(JSON.stringify(error)).to.not.include(expired);

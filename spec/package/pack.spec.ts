@@ -60,6 +60,23 @@ describe('the packed package', function () {
     expect(result.stdout.trim()).to.equal('function true');
   });
 
+  it('serves axios-m2m/testing, as ESM and CommonJS: a Texas-faithful server that texas() gets a verifiable token from', () => {
+    const script = (imports: string) => `${imports}
+      (async () => {
+        const server = await startTexasServer();
+        const { token } = await texas({ endpoint: server.tokenEndpoint }).getToken('api://dev-gcp.team.api/.default');
+        const claims = await server.verify(token);
+        await server.close();
+        console.log(claims.aud, server.mints);
+      })();`;
+    const esm = run('testing.mjs', script(`import { startTexasServer } from 'axios-m2m/testing'; import { texas } from 'axios-m2m';`));
+    const cjs = run('testing.cjs', script(`const { startTexasServer } = require('axios-m2m/testing'); const { texas } = require('axios-m2m');`));
+    for (const result of [esm, cjs]) {
+      expect(result.stderr).to.equal('');
+      expect(result.stdout.trim()).to.equal('api://dev-gcp.team.api 1');
+    }
+  });
+
   it('ships declarations that a strict consumer type-checks against, module augmentation included', () => {
     cpSync(join(root, 'spec', 'package', 'consumer'), project, { recursive: true });
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');

@@ -2,7 +2,7 @@ import express from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import type { TexasTestServer } from '../../lib/testing/texas.js';
+import type { TexasServer } from '../../lib/testing/texas-server.js';
 
 // The claims an accepted request answers with, after its path. The default stays `sub`, `aud`:
 // examples' printed output is asserted to the character.
@@ -57,6 +57,6 @@ export function startJwtApi({ issuer, jwksUri, audience, echoClaims }: { issuer:
 }
 
 /** Tokens of the Texas-faithful server, checked by the server's own verify. */
-export function startTexasProtectedApi(texas: TexasTestServer) {
+export function startTexasProtectedApi(texas: TexasServer) {
   return startProtectedApi((token) => texas.verify(token));
 }

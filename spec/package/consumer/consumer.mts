@@ -13,6 +13,7 @@ import {
   type AccessToken,
   type TokenSource,
 } from 'axios-m2m';
+import { startTexasServer, type TexasServer, type TexasServerRequest } from 'axios-m2m/testing';
 
 const api = axios.create({ baseURL: 'http://other-api.team', token: { scope: 'api://dev-gcp.team.other-api/.default' } });
 const detach: () => void = attachToken(api, { source: texas({ endpoint: 'http://127.0.0.1:7164/api/v1/token' }), scope: (config) => config.url });
@@ -42,3 +43,10 @@ try {
   }
   if (error instanceof TokenError) console.log(error.endpoint);
 }
+
+// axios-m2m/testing: the Texas-faithful server for users' own integration tests.
+const sidecar: TexasServer = await startTexasServer({ tokenLifetime: 60, upstreamDelayMs: 5, enabled: ['entra_id'] });
+const claims: Record<string, unknown> | null = await sidecar.verify(await sidecar.mintUserToken('alice', { expiresInSeconds: 60 }));
+const seen: TexasServerRequest[] = sidecar.requests;
+console.log(claims?.sub, seen.length, sidecar.mints);
+await sidecar.close();
