@@ -9,8 +9,11 @@ interface RedirectOptions {
 }
 type BeforeRedirect = (options: RedirectOptions, responseDetails: unknown, requestDetails?: unknown) => void;
 
-/** Our hooks, each with the user's hook it wraps, so a config that passes twice is wrapped once. */
-const wrapped = new WeakMap<BeforeRedirect, BeforeRedirect | undefined>();
+/** Our hooks, each with the caller's own hook that it wraps (if any), so a config is never wrapped twice. */
+const ours = new WeakMap<BeforeRedirect, BeforeRedirect | undefined>();
+/** Hooks without a caller's hook, one per origin: the common case costs no allocation per request. */
+const byOrigin = new Map<string | undefined, BeforeRedirect>();
+const MAX_CACHED_ORIGINS = 100;
 
 function originOf(url: string | undefined): string | undefined {
   try {
@@ -18,6 +21,22 @@ function originOf(url: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function hookFor(origin: string | undefined, callers: BeforeRedirect | undefined): BeforeRedirect {
+  const hook: BeforeRedirect = (options, responseDetails, requestDetails) => {
+    // Without an origin from the config, the first hop's URL (axios >= 1.16 passes it) is the one.
+    const from = origin ?? originOf((requestDetails as { url?: string } | undefined)?.url);
+    const to = originOf(options.href ?? `${options.protocol}//${options.host}`);
+    if (from === undefined || to !== from) {
+      for (const name of Object.keys(options.headers ?? {})) {
+        if (name.toLowerCase() === 'authorization') delete options.headers![name];
+      }
+    }
+    callers?.(options, responseDetails, requestDetails);
+  };
+  ours.set(hook, callers);
+  return hook;
 }
 
 /**
@@ -28,18 +47,16 @@ function originOf(url: string | undefined): string | undefined {
  */
 export function guardRedirects(config: InternalAxiosRequestConfig, origin: string | undefined): void {
   const current = config.beforeRedirect as BeforeRedirect | undefined;
-  const users = current !== undefined && wrapped.has(current) ? wrapped.get(current) : current;
-  const hook: BeforeRedirect = (options, responseDetails, requestDetails) => {
-    // Without an origin from the config, the first hop's URL (axios >= 1.16 passes it) is the one.
-    const from = origin ?? originOf((requestDetails as { url?: string } | undefined)?.url);
-    const to = originOf(options.href ?? `${options.protocol}//${options.host}`);
-    if (from === undefined || to !== from) {
-      for (const name of Object.keys(options.headers ?? {})) {
-        if (name.toLowerCase() === 'authorization') delete options.headers![name];
-      }
+  const callers = current !== undefined && ours.has(current) ? ours.get(current) : current;
+  let hook: BeforeRedirect | undefined;
+  if (callers === undefined) {
+    hook = byOrigin.get(origin);
+    if (hook === undefined) {
+      if (byOrigin.size >= MAX_CACHED_ORIGINS) byOrigin.clear();
+      byOrigin.set(origin, (hook = hookFor(origin, undefined)));
     }
-    users?.(options, responseDetails, requestDetails);
-  };
-  wrapped.set(hook, users);
+  } else {
+    hook = hookFor(origin, callers);
+  }
   config.beforeRedirect = hook as InternalAxiosRequestConfig['beforeRedirect'];
 }

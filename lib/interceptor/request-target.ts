@@ -43,8 +43,13 @@ export function requestOrigin(config: InternalAxiosRequestConfig): string | unde
   const { baseURL, url } = config;
   const absolute = url !== undefined && ABSOLUTE.test(url) && (!baseURL || config.allowAbsoluteUrls !== false);
   const target = absolute ? url : baseURL;
-  return target ? originOf(target) : undefined;
+  if (!target) return undefined;
+  // An instance sends request after request to one baseURL: parse it once, not per request.
+  if (target !== lastTarget) [lastTarget, lastOrigin] = [target, originOf(target)];
+  return lastOrigin;
 }
+let lastTarget: string | undefined;
+let lastOrigin: string | undefined;
 
 /** "GET /path", for error messages: no query string, which may carry anything. */
 export function describeRequest(config: InternalAxiosRequestConfig): string {

@@ -93,6 +93,26 @@ describe('where tokens go', () => {
     }
   });
 
+  it('guards each origin by its own: hooks shared between requests never mix up two APIs', async () => {
+    const seen: InternalAxiosRequestConfig[] = [];
+    const adapter = async (config: InternalAxiosRequestConfig) => (seen.push(config), { data: {}, status: 200, statusText: 'OK', headers: {}, config });
+    for (const baseURL of ['https://a.example', 'https://b.example', 'https://a.example']) {
+      const instance = axios.create({ baseURL, adapter });
+      attachToken(instance, { source, scope: SCOPE });
+      await instance.get('/x');
+    }
+    const keeps = (config: InternalAxiosRequestConfig, href: string) => {
+      const options = { href, headers: { authorization: 'Bearer the-token' } };
+      (config.beforeRedirect as (o: object, r: object) => void)(options, { headers: {}, statusCode: 302 });
+      return 'authorization' in options.headers;
+    };
+    expect(seen.map((c) => [keeps(c, 'https://a.example/next'), keeps(c, 'https://b.example/next')])).to.deep.equal([
+      [true, false],
+      [false, true],
+      [true, false],
+    ]);
+  });
+
   it("still calls the caller's own beforeRedirect, once, when a config passes the interceptor twice", async () => {
     const calls: string[] = [];
     const seen: InternalAxiosRequestConfig[] = [];
