@@ -191,9 +191,12 @@ async function overhead(api: Awaited<ReturnType<typeof startApi>>, endpoint: Awa
   let cached = 'static-token';
   refresh.interceptors.request.use((config) => (config.headers.set('Authorization', `Bearer ${cached}`), config));
   createAuthRefreshInterceptor(refresh, async () => void (cached = 'static-token'));
+  const handWritten = make(); // what the package does per request, minus its checks, retry and redirect guard
+  handWritten.interceptors.request.use(async (config) => (config.headers.set('Authorization', `Bearer ${(await source.getToken('api://x/.default')).token}`), config));
   const variants: [string, AxiosInstance][] = [
     ['static header (floor)', floor],
     ['an async interceptor setting a static header', asyncFloor],
+    ['an async interceptor awaiting the same cache', handWritten],
     ['axios-m2m, warm cache', ours],
     ['axios-auth-refresh 5, cached token', refresh],
   ];
