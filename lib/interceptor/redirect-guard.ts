@@ -1,4 +1,5 @@
 import type { InternalAxiosRequestConfig } from 'axios';
+import { originOf } from './request-target.js';
 
 /** What Node's http adapter hands a `beforeRedirect` hook: follow-redirects' options for the next hop. */
 interface RedirectOptions {
@@ -14,14 +15,6 @@ const ours = new WeakMap<BeforeRedirect, BeforeRedirect | undefined>();
 /** Hooks without a caller's hook, one per origin: the common case costs no allocation per request. */
 const byOrigin = new Map<string | undefined, BeforeRedirect>();
 const MAX_CACHED_ORIGINS = 100;
-
-function originOf(url: string | undefined): string | undefined {
-  try {
-    return url === undefined ? undefined : new URL(url).origin;
-  } catch {
-    return undefined;
-  }
-}
 
 function hookFor(origin: string | undefined, callers: BeforeRedirect | undefined): BeforeRedirect {
   const hook: BeforeRedirect = (options, responseDetails, requestDetails) => {

@@ -2,9 +2,10 @@ import type { InternalAxiosRequestConfig } from 'axios';
 
 const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i;
 
-function originOf(url: string): string | undefined {
+/** The origin of an absolute URL, or undefined when it is none. */
+export function originOf(url: string | undefined): string | undefined {
   try {
-    return new URL(url).origin;
+    return url === undefined ? undefined : new URL(url).origin;
   } catch {
     return undefined;
   }
@@ -35,6 +36,9 @@ export function mayCarryToken(config: InternalAxiosRequestConfig, allowed: Reado
   return target !== undefined && (target === originOf(baseURL) || allowed.has(target));
 }
 
+// An instance sends request after request to one baseURL: parse it once, not per request.
+let last: { target?: string; origin?: string | undefined } = {};
+
 /**
  * The origin a request goes to, as axios builds its URL: an absolute `url` (unless
  * `allowAbsoluteUrls: false`), else the `baseURL`. Undefined when they do not say.
@@ -44,12 +48,9 @@ export function requestOrigin(config: InternalAxiosRequestConfig): string | unde
   const absolute = url !== undefined && ABSOLUTE.test(url) && (!baseURL || config.allowAbsoluteUrls !== false);
   const target = absolute ? url : baseURL;
   if (!target) return undefined;
-  // An instance sends request after request to one baseURL: parse it once, not per request.
-  if (target !== lastTarget) [lastTarget, lastOrigin] = [target, originOf(target)];
-  return lastOrigin;
+  if (target !== last.target) last = { target, origin: originOf(target) };
+  return last.origin;
 }
-let lastTarget: string | undefined;
-let lastOrigin: string | undefined;
 
 /** "GET /path", for error messages: no query string, which may carry anything. */
 export function describeRequest(config: InternalAxiosRequestConfig): string {
