@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { ROOT } from './support/run-example.js';
+import { childEnv, ROOT } from './support/run-example.js';
 
 // The bench script still runs and prints its five tables (with tiny counts). Speed itself is not
 // asserted anywhere in the tests: that is what `npm run bench` is for.
@@ -9,7 +9,7 @@ describe('npm run bench (BENCH_QUICK)', function () {
 
   it('prints the machine and all five tables, and exits 0', async () => {
     const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', 'bench/index.ts'], { cwd: ROOT, env: { ...process.env, BENCH_QUICK: '1' }, timeout: 100_000 }, (error, out) =>
+      execFile(process.execPath, ['--import', 'tsx', 'bench/index.ts'], { cwd: ROOT, env: childEnv({ BENCH_QUICK: '1' }), timeout: 100_000 }, (error, out) =>
         resolve({ code: error ? -1 : 0, stdout: out }),
       );
     });

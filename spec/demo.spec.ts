@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { ROOT } from './support/run-example.js';
+import { childEnv, ROOT } from './support/run-example.js';
 
 describe('npm run demo', function () {
   this.timeout(60_000);
 
   it('shows caching, the 401 refresh with skip_cache, and a shared fetch, then exits 0 by itself', async () => {
     const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', 'demo/index.ts'], { cwd: ROOT, timeout: 30_000 }, (error, out) =>
+      execFile(process.execPath, ['--import', 'tsx', 'demo/index.ts'], { cwd: ROOT, env: childEnv(), timeout: 30_000 }, (error, out) =>
         resolve({ code: error ? -1 : 0, stdout: out }),
       );
     });
