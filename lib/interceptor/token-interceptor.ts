@@ -175,10 +175,7 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       retries.add(marker);
       const headers = new AxiosHeaders(config.headers);
       headers.set('Authorization', `Bearer ${fresh.token}`);
-      const retryConfig: Tracked = { ...config, headers, data: sent.data, token: marker };
-      // Recorded as retried, so that a re-send of this config by axios-retry is never retried again.
-      retryConfig[SENT] = new Sent(sent.scope, fresh.token, sent.data, true);
-      return resend.request(retryConfig);
+      return resend.request({ ...config, headers, data: sent.data, token: marker });
     },
   };
 }
