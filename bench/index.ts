@@ -6,35 +6,19 @@ import { createHttpHeaders, type PipelineRequest } from '@azure/core-rest-pipeli
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import axios, { AxiosHeaders, type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
 import * as authRefresh from 'axios-auth-refresh';
-import { measure } from 'mitata';
 import { execFileSync } from 'node:child_process';
-import { createServer, Agent, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, readdirSync } from 'node:fs';
+import { createServer, Agent } from 'node:http';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { attachToken, clientCredentials, tokenInterceptor, withCache } from '../lib/index.js';
+import { close, fmt, listen, median, MICRO_TIME, p50, progress, QUICK, ROUNDS, table, url } from './support.js';
 
 // axios-auth-refresh is CommonJS with a default export: reach it the same way from tsx and tsc.
 type CreateAuthRefresh = (instance: AxiosInstance, refresh: (error: unknown) => Promise<unknown>) => number;
 const authRefreshModule = authRefresh as unknown as { default: CreateAuthRefresh | { default: CreateAuthRefresh } };
 const createAuthRefreshInterceptor: CreateAuthRefresh =
   typeof authRefreshModule.default === 'function' ? authRefreshModule.default : authRefreshModule.default.default;
-
-const QUICK = process.env.BENCH_QUICK === '1';
-const ROUNDS = QUICK ? 2 : 5;
-/** CPU time mitata spends on one variant in one round, in ns. */
-const MICRO_TIME = QUICK ? 5e6 : 150e6;
-/** The median time of one call, in ns, from mitata. */
-const p50 = async (fn: () => unknown, minCpuTime: number) => (await measure(fn, { min_cpu_time: minCpuTime, min_samples: QUICK ? 2 : 12 })).p50;
-const progress = (line: string) => process.stderr.write(`… ${line}\n`);
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const table = (title: string, head: string[], rows: (string | number)[][]) => {
-  console.log(`\n### ${title}\n`);
-  console.log(`| ${head.join(' | ')} |`);
-  console.log(`|${head.map(() => '---').join('|')}|`);
-  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
-};
 
 /** A loopback token endpoint (client credentials, form body) that counts its requests. */
 async function startTokenEndpoint() {
@@ -65,10 +49,6 @@ async function startApi() {
   await listen(server);
   return { url: url(server), revoked, server };
 }
-
-const listen = (server: Server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-const url = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-const close = (server: Server) => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
 
 /**
  * msal-node pointed at the loopback token endpoint: an https authority on 127.0.0.1 (msal requires
@@ -318,6 +298,21 @@ function memory() {
   ]);
 }
 
+/**
+ * The sections in bench/sections/, in file-name order: each exports its `heading` (the table's
+ * title starts with it; spec/bench.spec.ts checks that every heading is printed) and a default
+ * `run()` that prints its table(s). BENCH_QUICK must keep a section to a few seconds.
+ */
+async function sections() {
+  const dir = new URL('./sections/', import.meta.url);
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).sort() : [];
+  for (const file of files) {
+    const section = (await import(new URL(file, dir).href)) as { heading: string; default: () => Promise<void> };
+    progress(`${section.heading} (${file})`);
+    await section.default();
+  }
+}
+
 console.log(`## axios-m2m benchmarks\n\n${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${QUICK ? ' (BENCH_QUICK: tiny counts, figures not meaningful)' : ''}`);
 const endpoint = await startTokenEndpoint();
 const api = await startApi();
@@ -327,6 +322,7 @@ try {
   await herd(endpoint);
   await storm(api);
   memory();
+  await sections();
 } finally {
   await close(endpoint.server);
   await close(api.server);

@@ -1,0 +1,25 @@
+// Shared by bench/index.ts and the sections in bench/sections/: counts, formatting, loopback servers.
+import { measure } from 'mitata';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export const QUICK = process.env.BENCH_QUICK === '1';
+export const ROUNDS = QUICK ? 2 : 5;
+/** CPU time mitata spends on one variant in one round, in ns. */
+export const MICRO_TIME = QUICK ? 5e6 : 150e6;
+/** The median time of one call, in ns, from mitata. */
+export const p50 = async (fn: () => unknown, minCpuTime: number) => (await measure(fn, { min_cpu_time: minCpuTime, min_samples: QUICK ? 2 : 12 })).p50;
+export const progress = (line: string) => process.stderr.write(`… ${line}\n`);
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const table = (title: string, head: string[], rows: (string | number)[][]) => {
+  console.log(`\n### ${title}\n`);
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`|${head.map(() => '---').join('|')}|`);
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+};
+
+export const listen = (server: Server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+export const url = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+export const close = (server: Server) => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
+
