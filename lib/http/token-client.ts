@@ -47,15 +47,20 @@ export const DEFAULT_MAX_RETRY_AFTER = 30_000;
 export const DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024;
 const RETRY_DELAY_FACTOR = 200;
 
-/** One token request: its body, how to encode it, and what must never show in an error. */
-export interface TokenRequest {
-  scope: string;
+interface RequestFields {
   body: Record<string, string | boolean | object | undefined>;
   format: 'json' | 'form';
   /** Values (secrets, assertions, user tokens) scrubbed from anything the endpoint echoes back. */
   secrets?: readonly string[];
   signal?: AbortSignal;
 }
+
+/**
+ * One request to the endpoint: its body, how to encode it, and what must never show in an error.
+ * Errors start with `subject` (`introspection of a token`), by default `token request for <scope>`;
+ * `scope`, when given, is also kept on the error.
+ */
+export type TokenRequest = RequestFields & ({ scope: string; subject?: string } | { scope?: string; subject: string });
 
 /** Posts token requests to one endpoint through a private axios instance, never the user's. */
 export class TokenClient {
@@ -88,25 +93,33 @@ export class TokenClient {
     });
   }
 
+  /** Posts a token request and parses the token in its answer. */
   async post(request: TokenRequest): Promise<AccessToken> {
     const requestedAt = Date.now();
-    const data = request.format === 'json' ? JSON.stringify(request.body) : formEncode(request.body);
-    const contentType = request.format === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
-    let body: string;
-    try {
-      const response = await this.#http.post<string>(this.endpoint.url, data, {
-        headers: { 'Content-Type': contentType },
-        signal: request.signal,
-      });
-      body = typeof response.data === 'string' ? response.data : '';
-    } catch (error) {
-      throw this.#toTokenError(error, request);
-    }
+    const body = await this.send(request);
     try {
       return parseTokenAnswer(body, requestedAt);
     } catch (error) {
       if (error instanceof BadAnswer) throw this.#error(request, 'bad_response', `200 answer unusable: ${error.message}`, { status: 200 });
       throw error;
+    }
+  }
+
+  /**
+   * Posts `request` (timeouts, retries, proxy, size limit) and returns the raw body of a successful
+   * answer, unparsed. Every failure, an OAuth error answer included, is a {@link TokenError}.
+   */
+  async send(request: TokenRequest): Promise<string> {
+    const data = request.format === 'json' ? JSON.stringify(request.body) : formEncode(request.body);
+    const contentType = request.format === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
+    try {
+      const response = await this.#http.post<string>(this.endpoint.url, data, {
+        headers: { 'Content-Type': contentType },
+        signal: request.signal,
+      });
+      return typeof response.data === 'string' ? response.data : '';
+    } catch (error) {
+      throw this.#toTokenError(error, request);
     }
   }
 
@@ -125,7 +138,8 @@ export class TokenClient {
   #error(request: TokenRequest, code: string, what: string, details: Record<string, unknown> = {}): TokenError {
     const { scope } = request;
     const endpoint = this.endpoint.label;
-    return new TokenError(code, `token request for ${scope} failed: ${what} (${endpoint})`, { scope, endpoint, ...details });
+    const subject = request.subject ?? `token request for ${scope}`;
+    return new TokenError(code, `${subject} failed: ${what} (${endpoint})`, { scope, endpoint, ...details });
   }
 
   /** The one boundary where axios errors (which carry the request body and headers) end. */
