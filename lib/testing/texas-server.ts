@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { SignJWT, compactVerify, decodeProtectedHeader, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 
 // A Texas-faithful token sidecar for tests, demos and users' own integration tests, built only on
 // node:http and jose. It follows the project's notes on Texas (texas/API.md), which describe what
@@ -9,11 +9,25 @@ import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, type
 // two-field error bodies, Texas's own cache (120 s leeway, REMAINING expires_in, skip_cache, one
 // upstream call per key), the on-behalf-of exchange and introspection.
 //
-// Tokens are ES256 JWTs signed with a key generated at start: iss = the server's url; aud = the
-// request's `target` without a trailing "/.default" (so `api://c.ns.app/.default` gives the
-// audience `api://c.ns.app`, as Entra ID does for a v2 scope; a Maskinporten target, being
-// space-separated scopes, is used as is); sub = the user's `sub` for an exchange, else "app";
-// azp "app"; iat, exp and a fresh jti.
+// Tokens are ES256 JWTs, each identity provider with its own key (kid = the provider's name) and
+// issuer (`<url>/<provider>`; azuread is entra_id). aud = the request's `target` without a trailing
+// "/.default" (so `api://c.ns.app/.default` gives the audience `api://c.ns.app`; an Entra target
+// in the `c:ns:app` form gives the same; a TokenX target or a Maskinporten list is used as is);
+// sub = the user's `sub` for an exchange, else "app"; azp "app"; iat, exp and a fresh jti.
+//
+// Introspection checks as Texas does (its src/oauth/token.rs): the key by kid from that provider's
+// keys, the signature, `iss`, `exp` and `iat` required, `exp`, `nbf` and `iat` with 60 s leeway,
+// `aud` equal to this app's own audience for the provider (Maskinporten: not checked), and answers
+// Texas's reasons. "This app" is the `app` option (`<cluster>:<namespace>:<app>`): its audience is
+// `api://<cluster>.<namespace>.<app>` for Entra ID and `<cluster>:<namespace>:<app>` for TokenX,
+// ID-porten and Maskinporten.
+//
+// Entra ID's strictness on scopes (issue 14): an Entra target that is neither `…/.default` nor
+// `<cluster>:<namespace>:<app>` is refused with 400 invalid_scope and Entra's AADSTS text, passed
+// through as Texas does (texas/API.md, error table), so users' tests catch the most common mistake.
+
+/** The identity providers whose tokens the server signs and introspects (`azuread` is `entra_id`). */
+export type TexasServerProvider = 'entra_id' | 'tokenx' | 'idporten' | 'maskinporten';
 
 /** Options of {@link startTexasServer}. */
 export interface TexasServerOptions {
@@ -28,6 +42,27 @@ export interface TexasServerOptions {
    * `entra_id` also enables `azuread`. @default all of entra_id, maskinporten, tokenx, idporten
    */
   enabled?: readonly string[];
+  /**
+   * The app this sidecar belongs to, `<cluster>:<namespace>:<app>`: introspection accepts only
+   * tokens for it (`aud` `api://<cluster>.<namespace>.<app>` for Entra ID, `<cluster>:<namespace>:<app>`
+   * for TokenX and ID-porten), and {@link TexasServer.mintUserToken} mints for it by default.
+   * @default 'dev-gcp:team:app'
+   */
+  app?: string;
+}
+
+/** Options of {@link TexasServer.mintUserToken}. */
+export interface MintUserTokenOptions {
+  /** Whose token it is: signed with that provider's key, with its issuer. @default 'entra_id' */
+  identityProvider?: TexasServerProvider | 'azuread';
+  /** @default this app's audience for the provider ({@link TexasServer.audiences}) */
+  audience?: string;
+  /** Seconds from now until `exp` (negative: already expired). @default 3600 */
+  expiresInSeconds?: number;
+  /** Seconds from now until `nbf` (positive: not valid yet). @default no nbf */
+  notBeforeInSeconds?: number;
+  /** More claims, or other values for the defaults (`azp`, `iss`, ...). */
+  claims?: Record<string, unknown>;
 }
 
 /** One request as the server saw it, in arrival order. */
@@ -46,18 +81,25 @@ export interface TexasServer {
   tokenEndpoint: string;
   exchangeEndpoint: string;
   introspectionEndpoint: string;
+  /** The app this sidecar belongs to (option `app`). */
+  readonly app: string;
+  /** This app's own audience per provider: what introspection requires in `aud`. */
+  readonly audiences: Readonly<Record<TexasServerProvider, string>>;
   /** Every request, in order. */
   readonly requests: TexasServerRequest[];
   /** Tokens minted "upstream" (cache misses and skip_cache), as opposed to HTTP requests. */
   readonly mints: number;
-  /** The claims of an unexpired, unrevoked token this server signed, or null. */
+  /** The claims of an unexpired, unrevoked token this server signed (any provider, any audience), or null. */
   verify(token: string): Promise<Record<string, unknown> | null>;
   /** From now on `verify`, introspection and the exchange refuse this token. */
   revoke(token: string): void;
-  /** An end user's access token, as a login would give it, for the exchange endpoint. */
-  mintUserToken(sub: string, opts?: { expiresInSeconds?: number }): Promise<string>;
-  /** The public key set, `{ keys: [...] }`, for APIs that verify with jose's createLocalJWKSet. */
-  jwks(): { keys: JWK[] };
+  /**
+   * An end user's access token, as a login would give it: for the exchange endpoint, and for
+   * calling an API that introspects (by default it is for this app, from Entra ID).
+   */
+  mintUserToken(sub: string, opts?: MintUserTokenOptions): Promise<string>;
+  /** A provider's public key set, `{ keys: [...] }`, for APIs that verify with jose's createLocalJWKSet. @default 'entra_id' */
+  jwks(identityProvider?: TexasServerProvider | 'azuread'): { keys: JWK[] };
   /** Makes the next `count` upstream mints fail as the provider's error would pass through Texas. */
   failNext(count: number, status: number, error: string, description: string): void;
   /** Lifetime, in seconds, of tokens minted from now on. */
@@ -66,11 +108,14 @@ export interface TexasServer {
 }
 
 const PROVIDERS = ['entra_id', 'azuread', 'maskinporten', 'tokenx', 'idporten'];
+const SIGNING_PROVIDERS: readonly TexasServerProvider[] = ['entra_id', 'tokenx', 'idporten', 'maskinporten'];
 // API.md, "Machine token" and "On-behalf-of exchange": which provider may use which endpoint.
 const TOKEN_PROVIDERS = ['entra_id', 'azuread', 'maskinporten'];
 const EXCHANGE_PROVIDERS = ['entra_id', 'azuread', 'tokenx'];
 const DESERIALIZE = 'Failed to deserialize the JSON body into the target type';
-const KID = 'texas-test';
+/** Texas validates `exp`, `nbf` and `iat` with one minute of leeway (src/oauth/token.rs). */
+const LEEWAY_SECONDS = 60;
+const APP_NAME = /^([^:\s/]+):([^:\s/]+):([^:\s/]+)$/;
 
 class TexasError extends Error {
   constructor(
@@ -88,14 +133,46 @@ interface Entry {
   lifetime: number;
 }
 
+interface SigningKey {
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+const canonical = (provider: string): string => (provider === 'azuread' ? 'entra_id' : provider);
+
+/**
+ * The audience of an Entra ID token for `target`, or undefined when Entra would refuse the scope:
+ * `api://c.ns.app/.default` and `c:ns:app` (Texas's short form) both give `api://c.ns.app`.
+ */
+function entraAudience(target: string): string | undefined {
+  const app = APP_NAME.exec(target);
+  if (app) return `api://${app[1]}.${app[2]}.${app[3]}`;
+  return /^\S+\/\.default$/.test(target) ? target.replace(/\/\.default$/, '') : undefined;
+}
+
 /** Starts the server on 127.0.0.1, on a free port. */
 export async function startTexasServer(options: TexasServerOptions = {}): Promise<TexasServer> {
   const now = options.now ?? Date.now;
   const enabled = new Set((options.enabled ?? PROVIDERS).flatMap((p) => (p === 'entra_id' ? [p, 'azuread'] : [p])));
+  const app = options.app ?? 'dev-gcp:team:app';
+  const appParts = APP_NAME.exec(app);
+  if (!appParts) throw new TypeError(`startTexasServer: expected app to be <cluster>:<namespace>:<app>, got ${JSON.stringify(app)}`);
+  const audiences: Record<TexasServerProvider, string> = {
+    entra_id: `api://${appParts[1]}.${appParts[2]}.${appParts[3]}`,
+    tokenx: app,
+    idporten: app,
+    maskinporten: app,
+  };
   let lifetime = options.tokenLifetime ?? 3599;
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: KID, alg: 'ES256', use: 'sig' };
-  const keySet = createLocalJWKSet({ keys: [publicJwk] });
+  const keys = new Map<string, SigningKey>();
+  await Promise.all(
+    SIGNING_PROVIDERS.map(async (provider) => {
+      const { privateKey, publicKey } = await generateKeyPair('ES256');
+      const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: provider, alg: 'ES256', use: 'sig' };
+      keys.set(provider, { privateKey, publicKey, publicJwk });
+    }),
+  );
   const requests: TexasServerRequest[] = [];
   const revoked = new Set<string>();
   const cache = new Map<string, Entry>();
@@ -103,34 +180,98 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
   const failures: { status: number; error: string; description: string }[] = [];
   let mints = 0;
   let url = '';
+  const issuerOf = (provider: string) => `${url}/${canonical(provider)}`;
+  const nowSeconds = () => Math.floor(now() / 1000);
 
-  const sign = (claims: JWTPayload, seconds: number) => {
-    const issuedAt = Math.floor(now() / 1000);
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'ES256', kid: KID, typ: 'JWT' })
-      .setIssuer(url)
+  const sign = (provider: string, claims: JWTPayload, seconds: number) => {
+    const issuedAt = nowSeconds();
+    return new SignJWT({ iss: issuerOf(provider), ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: canonical(provider), typ: 'JWT' })
       .setIssuedAt(issuedAt)
       .setExpirationTime(issuedAt + seconds)
       .setJti(randomUUID())
-      .sign(privateKey);
+      .sign(keys.get(canonical(provider))!.privateKey);
   };
 
-  async function verify(token: string): Promise<Record<string, unknown> | null> {
-    if (revoked.has(token)) return null;
+  /** The payload of a token signed by one of this server's keys, with the provider that signed it. */
+  async function signed(token: string): Promise<{ provider: string; payload: Record<string, unknown> } | null> {
     try {
-      return (await jwtVerify(token, keySet, { issuer: url, currentDate: new Date(now()) })).payload;
+      const kid = decodeProtectedHeader(token).kid;
+      const key = kid === undefined ? undefined : keys.get(kid);
+      if (key === undefined) return null;
+      const { payload } = await compactVerify(token, key.publicKey, { algorithms: ['ES256'] });
+      const claims: unknown = JSON.parse(new TextDecoder().decode(payload));
+      return typeof claims === 'object' && claims !== null && !Array.isArray(claims)
+        ? { provider: kid!, payload: claims as Record<string, unknown> }
+        : null;
     } catch {
       return null;
     }
   }
 
-  async function mint(claims: JWTPayload): Promise<Entry> {
+  async function verify(token: string): Promise<Record<string, unknown> | null> {
+    if (revoked.has(token)) return null;
+    const result = await signed(token);
+    if (result === null) return null;
+    const { provider, payload } = result;
+    const exp = payload.exp;
+    if (payload.iss !== issuerOf(provider) || typeof exp !== 'number' || exp <= now() / 1000) return null;
+    return payload;
+  }
+
+  /** Texas's introspection of `token` for `provider`, its reasons included (src/oauth/token.rs). */
+  async function introspect(provider: string, token: string): Promise<Record<string, unknown>> {
+    const inactive = (error: string) => ({ active: false, error });
+    provider = canonical(provider);
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      return inactive('invalid token header: InvalidToken');
+    }
+    if (kid === undefined) return inactive('missing key id from token header');
+    // Each provider has its own key set: another provider's key is unknown here.
+    if (kid !== provider) return inactive('token can not be validated with this identity provider');
+    let payload: Record<string, unknown>;
+    try {
+      const verified = await compactVerify(token, keys.get(provider)!.publicKey, { algorithms: ['ES256'] });
+      const parsed: unknown = JSON.parse(new TextDecoder().decode(verified.payload));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return inactive('invalid token: InvalidToken');
+      payload = parsed as Record<string, unknown>;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ERR_JOSE_ALG_NOT_ALLOWED') return inactive('invalid token: InvalidAlgorithm');
+      if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return inactive('invalid token: InvalidSignature');
+      return inactive('invalid token: InvalidToken');
+    }
+    // jsonwebtoken's order: required claims, exp, nbf, iss, aud; then Texas's own iat check.
+    const audience = provider === 'maskinporten' ? undefined : audiences[provider as TexasServerProvider];
+    for (const claim of ['iss', 'exp', 'iat', ...(audience === undefined ? [] : ['aud'])]) {
+      if (payload[claim] === undefined) return inactive(`invalid token: Missing required claim: ${claim}`);
+    }
+    const at = nowSeconds();
+    if (typeof payload.exp !== 'number' || payload.exp < at - LEEWAY_SECONDS) return inactive('invalid token: ExpiredSignature');
+    if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > at + LEEWAY_SECONDS)) {
+      return inactive('invalid token: ImmatureSignature');
+    }
+    if (payload.iss !== issuerOf(provider)) return inactive('invalid token: InvalidIssuer');
+    if (audience !== undefined) {
+      const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+      if (!aud.includes(audience)) return inactive('invalid token: InvalidAudience');
+    }
+    if (typeof payload.iat !== 'number' || payload.iat > at + LEEWAY_SECONDS) return inactive('invalid token: ImmatureSignature');
+    // Texas has no revocation list; a token revoked here reads as one whose key was withdrawn.
+    if (revoked.has(token)) return inactive('token can not be validated with this identity provider');
+    return { active: true, ...payload };
+  }
+
+  async function mint(provider: string, claims: JWTPayload): Promise<Entry> {
     if (options.upstreamDelayMs) await new Promise((resolve) => setTimeout(resolve, options.upstreamDelayMs));
     const failure = failures.shift();
     if (failure) throw new TexasError(failure.status, failure.error, failure.description);
     mints += 1;
     const mintedAt = now();
-    return { token: await sign(claims, lifetime), mintedAt, lifetime };
+    return { token: await sign(provider, claims, lifetime), mintedAt, lifetime };
   }
 
   // API.md, "Texas's own cache": an entry lives expires_in - 120 s when the lifetime is over
@@ -140,13 +281,13 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
   // skip_cache drops the entry and mints anew (API.md); concurrent requests for one key share one
   // mint, and a failed mint leaves nothing behind because errors are never cached. A skip_cache
   // request that arrives while a mint for its key is in flight joins that (already fresh) mint.
-  function cached(key: string, skip: boolean, claims: () => Promise<JWTPayload>): Promise<Entry> {
+  function cached(key: string, skip: boolean, provider: string, claims: () => Promise<JWTPayload>): Promise<Entry> {
     if (skip) cache.delete(key);
     const hit = cache.get(key);
     if (hit && now() < hit.mintedAt + entryLifeMs(hit)) return Promise.resolve(hit);
     let pending = inFlight.get(key);
     if (!pending) {
-      pending = claims().then(mint);
+      pending = claims().then((c) => mint(provider, c));
       inFlight.set(key, pending);
       pending.then((entry) => cache.set(key, entry), () => {}).finally(() => inFlight.delete(key));
     }
@@ -182,24 +323,42 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     }
     if (!enabled.has(provider)) throw new TexasError(400, 'invalid_request', `identity provider '${provider}' is not enabled`);
     if (!allowed.includes(provider)) throw new TexasError(400, 'invalid_request', `identity provider '${provider}' does not support ${what}`);
-    const target = body.target as string;
     // azuread is the older name of entra_id: they share cache entries (API.md).
-    return { provider: provider === 'azuread' ? 'entra_id' : provider, target, aud: target.replace(/\/\.default$/, '') };
+    return { provider: canonical(provider), target: body.target as string };
+  }
+
+  /**
+   * The token's audience for a target, as the provider decides it "upstream". Entra ID refuses a
+   * scope that is not `…/.default` (client credentials: AADSTS1002012; on behalf of: AADSTS70011);
+   * Texas passes the 400 through (texas/API.md, error table).
+   */
+  function audienceFor(provider: string, target: string, grant: 'token' | 'exchange'): string {
+    if (provider !== 'entra_id') return target;
+    const aud = entraAudience(target);
+    if (aud !== undefined) return aud;
+    throw new TexasError(
+      400,
+      'invalid_scope',
+      grant === 'token'
+        ? `AADSTS1002012: The provided value for scope ${target} is not valid. Client credentials flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`
+        : `AADSTS70011: The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${target} is not valid.`,
+    );
   }
 
   async function handle(path: string, body: Record<string, unknown>): Promise<unknown> {
     const skip = body.skip_cache === true || body.skip_cache === 'true';
     if (path === '/api/v1/token') {
-      const { provider, target, aud } = required(body, TOKEN_PROVIDERS, 'token requests');
+      const { provider, target } = required(body, TOKEN_PROVIDERS, 'token requests');
       const key = JSON.stringify([target, provider, body.resource ?? null, body.authorization_details ?? null]);
-      return answer(await cached(key, skip, async () => ({ aud, azp: 'app', sub: 'app', idp: provider })));
+      return answer(await cached(key, skip, provider, async () => ({ aud: audienceFor(provider, target, 'token'), azp: 'app', sub: 'app', idp: provider })));
     }
     if (path === '/api/v1/token/exchange') {
-      const { provider, target, aud } = required(body, EXCHANGE_PROVIDERS, 'token exchange', ['user_token']);
+      const { provider, target } = required(body, EXCHANGE_PROVIDERS, 'token exchange', ['user_token']);
       const userToken = body.user_token as string;
       const key = JSON.stringify([target, provider, userToken]);
       return answer(
-        await cached(key, skip, async () => {
+        await cached(key, skip, provider, async () => {
+          const aud = audienceFor(provider, target, 'exchange');
           // Texas does not strip "Bearer " (API.md), so such a token fails here as it would upstream.
           const user = await verify(userToken);
           if (user === null) {
@@ -210,11 +369,16 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
       );
     }
     if (path === '/api/v1/introspect') {
-      if (typeof body.identity_provider !== 'string') throw new TexasError(400, 'invalid_request', `${DESERIALIZE}: missing field \`identity_provider\``);
+      const provider = body.identity_provider;
+      if (typeof provider !== 'string') throw new TexasError(400, 'invalid_request', `${DESERIALIZE}: missing field \`identity_provider\``);
+      if (!PROVIDERS.includes(provider)) {
+        throw new TexasError(400, 'invalid_request', `${DESERIALIZE}: identity_provider: unknown variant \`${provider}\``);
+      }
       if (typeof body.token !== 'string') throw new TexasError(400, 'invalid_request', `${DESERIALIZE}: missing field \`token\``);
-      // Always 200 for a well-formed request (API.md, "Introspection").
-      const claims = await verify(body.token);
-      return claims ? { active: true, ...claims } : { active: false, error: 'invalid token: ExpiredSignature, InvalidSignature or revoked' };
+      // Always 200 for a well-formed request, a provider that is not enabled included (API.md,
+      // "Introspection"; Texas's handler/token_introspect.rs).
+      if (!enabled.has(provider)) return { active: false, error: `identity provider '${provider}' is not enabled` };
+      return introspect(provider, body.token);
     }
     throw new TexasError(404, 'invalid_request', `no such endpoint: ${path}`);
   }
@@ -253,19 +417,31 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  function mintUserToken(sub: string, opts: MintUserTokenOptions = {}): Promise<string> {
+    const provider = canonical(opts.identityProvider ?? 'entra_id') as TexasServerProvider;
+    if (!SIGNING_PROVIDERS.includes(provider)) {
+      throw new TypeError(`mintUserToken: expected identityProvider to be one of ${SIGNING_PROVIDERS.join(', ')}, got ${JSON.stringify(opts.identityProvider)}`);
+    }
+    const claims: JWTPayload = { sub, aud: opts.audience ?? audiences[provider], azp: 'login', azp_name: 'dev-gcp:team:login' };
+    if (opts.notBeforeInSeconds !== undefined) claims.nbf = nowSeconds() + opts.notBeforeInSeconds;
+    return sign(provider, { ...claims, ...opts.claims }, opts.expiresInSeconds ?? 3600);
+  }
+
   return {
     url,
     tokenEndpoint: `${url}/api/v1/token`,
     exchangeEndpoint: `${url}/api/v1/token/exchange`,
     introspectionEndpoint: `${url}/api/v1/introspect`,
+    app,
+    audiences,
     requests,
     get mints() {
       return mints;
     },
     verify,
     revoke: (token) => void revoked.add(token),
-    mintUserToken: (sub, opts = {}) => sign({ sub, aud: 'texas-test-login', azp: 'login', idp: 'user' }, opts.expiresInSeconds ?? 3600),
-    jwks: () => ({ keys: [{ ...publicJwk }] }),
+    mintUserToken,
+    jwks: (provider = 'entra_id') => ({ keys: [{ ...keys.get(canonical(provider))!.publicJwk }] }),
     failNext(count, status, error, description) {
       for (let i = 0; i < count; i++) failures.push({ status, error, description });
     },

@@ -1,6 +1,6 @@
 import Ajv2020 from 'ajv/dist/2020.js';
 import { expect } from 'chai';
-import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { SignJWT, createLocalJWKSet, decodeJwt, generateKeyPair, jwtVerify } from 'jose';
 import { readFileSync } from 'node:fs';
 import nock from 'nock';
 import { startTexasServer, type TexasServer } from '../../lib/testing/texas-server.js';
@@ -18,6 +18,7 @@ const errorResponse = ajv.compile({ $ref: 'texas#/components/schemas/ErrorRespon
 const JSON_TYPE = 'application/json';
 const FORM = 'application/x-www-form-urlencoded';
 const SCOPE = 'api://dev-gcp.team.api/.default';
+const DESERIALIZE_START = 'Failed to deserialize';
 
 interface Answer {
   status: number;
@@ -67,7 +68,7 @@ describe('startTexasServer (texas/API.md)', () => {
     expectSuccess(answer);
     expect(answer.body.expires_in).to.equal(3599);
     const { payload } = await jwtVerify(String(answer.body.access_token), createLocalJWKSet(server.jwks()), {
-      issuer: server.url,
+      issuer: `${server.url}/entra_id`,
       audience: 'api://dev-gcp.team.api', // the target without "/.default"
       currentDate: new Date(now),
     });
@@ -176,16 +177,107 @@ describe('startTexasServer (texas/API.md)', () => {
   });
 
   it('introspects a valid token as active with its claims, and a revoked one as inactive with a reason', async () => {
-    const { body } = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target: 'api://introspect/.default' }, JSON_TYPE);
+    const { body } = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target: 'dev-gcp:team:app' }, JSON_TYPE);
     const token = String(body.access_token);
     const active = await post(server.introspectionEndpoint, { identity_provider: 'entra_id', token }, JSON_TYPE);
     expect(active).to.deep.include({ status: 200 });
-    expect(active.body).to.include({ active: true, sub: 'app', aud: 'api://introspect' });
+    expect(active.body).to.include({ active: true, sub: 'app', aud: 'api://dev-gcp.team.app' });
     server.revoke(token);
     expect(await server.verify(token)).to.equal(null);
     const inactive = await post(server.introspectionEndpoint, { identity_provider: 'entra_id', token }, JSON_TYPE);
     expect(inactive.status).to.equal(200);
     expect(Object.keys(inactive.body).sort()).to.deep.equal(['active', 'error']);
     expect(inactive.body.active).to.equal(false);
+  });
+
+  describe('introspection as Texas checks (src/oauth/token.rs: per provider key, iss, aud, exp, nbf, iat, 60 s leeway)', () => {
+    const introspect = async (identity_provider: string, token: string) =>
+      (await post(server.introspectionEndpoint, { identity_provider, token }, JSON_TYPE)).body;
+
+    it("is active for this app's user token of each provider, and copies its claims", async () => {
+      for (const provider of ['entra_id', 'tokenx', 'idporten', 'maskinporten'] as const) {
+        const token = await server.mintUserToken(`user-${provider}`, { identityProvider: provider, claims: { roles: ['reader'] } });
+        const answer = await introspect(provider, token);
+        expect(answer, provider).to.include({ active: true, sub: `user-${provider}`, aud: server.audiences[provider], iss: `${server.url}/${provider}` });
+        expect(answer.roles).to.deep.equal(['reader']);
+      }
+      expect(server.audiences).to.deep.equal({ entra_id: 'api://dev-gcp.team.app', tokenx: 'dev-gcp:team:app', idporten: 'dev-gcp:team:app', maskinporten: 'dev-gcp:team:app' });
+      expect(await introspect('azuread', await server.mintUserToken('old-name'))).to.include({ active: true });
+    });
+
+    it("answers Texas's reasons for another provider, audience, issuer or key, and for expired, immature or unsigned tokens", async () => {
+      const other = await generateKeyPair('ES256');
+      const at = Math.floor(now / 1000);
+      const foreign = (kid: string | undefined) =>
+        new SignJWT({ sub: 'x', aud: server.audiences.entra_id, iss: `${server.url}/entra_id`, exp: at + 600, iat: at })
+          .setProtectedHeader({ alg: 'ES256', ...(kid && { kid }) })
+          .sign(other.privateKey);
+      const cases: [string, string, string][] = [
+        ['another provider', await server.mintUserToken('u', { identityProvider: 'tokenx' }), 'token can not be validated with this identity provider'],
+        ['another audience', await server.mintUserToken('u', { audience: 'api://dev-gcp.team.other' }), 'invalid token: InvalidAudience'],
+        ['another issuer', await server.mintUserToken('u', { claims: { iss: 'https://elsewhere' } }), 'invalid token: InvalidIssuer'],
+        ['another key with our kid', await foreign('entra_id'), 'invalid token: InvalidSignature'],
+        ['an unknown kid', await foreign('rotated'), 'token can not be validated with this identity provider'],
+        ['no kid', await foreign(undefined), 'missing key id from token header'],
+        ['expired beyond the leeway', await server.mintUserToken('u', { expiresInSeconds: -61 }), 'invalid token: ExpiredSignature'],
+        ['nbf beyond the leeway', await server.mintUserToken('u', { notBeforeInSeconds: 61 }), 'invalid token: ImmatureSignature'],
+        ['no aud', await server.mintUserToken('u', { claims: { aud: undefined } }), 'invalid token: Missing required claim: aud'],
+        ['not a JWT', 'not-a-jwt', 'invalid token header: InvalidToken'],
+      ];
+      for (const [name, token, reason] of cases) {
+        const answer = await introspect('entra_id', token);
+        expect(answer, name).to.deep.equal({ active: false, error: reason });
+      }
+    });
+
+    it('accepts exp and nbf within the 60 s leeway, and does not check aud for Maskinporten', async () => {
+      expect(await introspect('entra_id', await server.mintUserToken('u', { expiresInSeconds: -59 }))).to.include({ active: true });
+      expect(await introspect('entra_id', await server.mintUserToken('u', { notBeforeInSeconds: 59 }))).to.include({ active: true });
+      const maskinporten = await server.mintUserToken('org', { identityProvider: 'maskinporten', audience: 'https://any.api' });
+      expect(await introspect('maskinporten', maskinporten)).to.include({ active: true });
+    });
+
+    it("answers 200 inactive for a provider that is not enabled, and 400 for a malformed request", async () => {
+      const only = await startTexasServer({ enabled: ['entra_id'] });
+      try {
+        const answer = await post(only.introspectionEndpoint, { identity_provider: 'tokenx', token: 'x' }, JSON_TYPE);
+        expect(answer).to.deep.equal({ status: 200, body: { active: false, error: "identity provider 'tokenx' is not enabled" } });
+      } finally {
+        await only.close();
+      }
+      expectError(await post(server.introspectionEndpoint, { identity_provider: 'entra_id' }, JSON_TYPE), 400, 'invalid_request', DESERIALIZE_START);
+      expectError(await post(server.introspectionEndpoint, { identity_provider: 'google', token: 'x' }, JSON_TYPE), 400, 'invalid_request', DESERIALIZE_START);
+    });
+
+    it('introspects an exchanged token for this app as active, and a machine token for another app as InvalidAudience', async () => {
+      const user = await server.mintUserToken('exchanged-user');
+      const exchanged = await post(server.exchangeEndpoint, { identity_provider: 'entra_id', target: 'api://dev-gcp.team.app/.default', user_token: user }, JSON_TYPE);
+      expect(await introspect('entra_id', String(exchanged.body.access_token))).to.include({ active: true, sub: 'exchanged-user' });
+      const machine = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target: SCOPE }, JSON_TYPE);
+      expect(await introspect('entra_id', String(machine.body.access_token))).to.deep.equal({ active: false, error: 'invalid token: InvalidAudience' });
+    });
+  });
+
+  describe('as strict as Entra ID about scopes (issue 14)', () => {
+    for (const target of ['api://dev-gcp.team.api', 'api://dev-gcp.team.api/read', 'dev-gcp.team.api', 'dev-gcp:team', '/.default']) {
+      it(`refuses the entra_id target ${target} with 400 invalid_scope AADSTS1002012 (token) and AADSTS70011 (exchange)`, async () => {
+        const token = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target }, JSON_TYPE);
+        expectError(token, 400, 'invalid_scope', 'AADSTS1002012: The provided value for scope');
+        const azuread = await post(server.tokenEndpoint, { identity_provider: 'azuread', target }, JSON_TYPE);
+        expectError(azuread, 400, 'invalid_scope', 'AADSTS1002012');
+        const user_token = await server.mintUserToken('strict-user');
+        const exchange = await post(server.exchangeEndpoint, { identity_provider: 'entra_id', target, user_token }, JSON_TYPE);
+        expectError(exchange, 400, 'invalid_scope', 'AADSTS70011');
+      });
+    }
+
+    it('takes …/.default and <cluster>:<namespace>:<app> (audience api://<cluster>.<namespace>.<app>), and any TokenX or Maskinporten target', async () => {
+      const short = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target: 'dev-gcp:team:api' }, JSON_TYPE);
+      expectSuccess(short);
+      expect(decodeJwt(String(short.body.access_token)).aud).to.equal('api://dev-gcp.team.api');
+      expectSuccess(await post(server.tokenEndpoint, { identity_provider: 'maskinporten', target: 'nav:a nav:b' }, JSON_TYPE));
+      const user_token = await server.mintUserToken('tokenx-user', { identityProvider: 'tokenx' });
+      expectSuccess(await post(server.exchangeEndpoint, { identity_provider: 'tokenx', target: 'dev-gcp:team:api', user_token }, JSON_TYPE));
+    });
   });
 });
