@@ -4,6 +4,7 @@ import { channels, publish } from '../events.js';
 import { count, duration, optionalFunction, optionalObject, optionalString, fail } from '../options.js';
 import type { AccessToken, FetchToken, GetTokenOptions, TokenSource } from '../types.js';
 import { abortable } from './abortable.js';
+import { ownError } from './own-error.js';
 import { TokenStore, type FetchedToken } from './token-store.js';
 
 /** How long tokens are kept and reused. Every field is optional. */
@@ -62,7 +63,9 @@ export interface CachedTokenSource extends TokenSource {
  * Wraps any token source, or a bare fetch function, in the package's cache: one entry per key,
  * single-flight fetches (p-memoize), expiry margins, refresh ahead in the background, a bounded
  * number of entries, and forced refreshes that drop a token only once and share one fetch.
- * Failures are never cached.
+ * Failures are never cached. Callers share a fetch, never its error: when a shared fetch fails,
+ * each caller is rejected with its own copy (same class, code, message, details and `cause`), so
+ * what one caller, or axios, does to its error reaches no other.
  */
 export function withCache(source: TokenSource | FetchToken, options?: CacheOptions): CachedTokenSource {
   return new TokenCache(source, options);
@@ -129,10 +132,16 @@ class TokenCache implements CachedTokenSource {
       pending = this.#load(key, scope, 'miss');
     }
     const waitStarted = Date.now();
-    const token = pending.then((fetched) => {
-      if (channels['axios-m2m:token:served'].hasSubscribers) this.#served(scope, false, Date.now() - waitStarted);
-      return fetched.token;
-    });
+    const token = pending.then(
+      (fetched) => {
+        if (channels['axios-m2m:token:served'].hasSubscribers) this.#served(scope, false, Date.now() - waitStarted);
+        return fetched.token;
+      },
+      (error: unknown) => {
+        // Waiters share the fetch, never its error: each gets a copy of its own (see own-error.ts).
+        throw ownError(error, scope);
+      },
+    );
     return options?.signal ? abortable(token, options.signal) : token;
   }
 
