@@ -61,6 +61,8 @@ export interface RetryEvent {
   path: string;
   /** Whether the token had to be fetched anew (false: it had already been replaced). */
   refreshed: boolean;
+  /** How long getting the other token took, in milliseconds, from the refusal to the re-send. */
+  durationMs: number;
 }
 
 /** Channel names and their message types. */

@@ -104,8 +104,9 @@ describe('events (diagnostics_channel)', () => {
       const events = record();
       await instance.get('/things?id=1');
       events.stop();
-      const retries = events.seen.filter((e) => e.name === 'axios-m2m:retry').map((e) => e.message);
-      expect(retries).to.deep.equal([{ scope: SCOPE, status: 401, method: 'GET', path: '/things', refreshed: true }]);
+      const retries = events.seen.filter((e) => e.name === 'axios-m2m:retry').map((e) => e.message as Events['axios-m2m:retry']);
+      expect(retries).to.deep.equal([{ scope: SCOPE, status: 401, method: 'GET', path: '/things', refreshed: true, durationMs: retries[0]!.durationMs }]);
+      expect(retries[0]!.durationMs).to.be.a('number').at.least(0);
       const starts = events.seen.filter((e) => e.name === 'axios-m2m:refresh:start').map((e) => e.message);
       expect(starts).to.deep.equal([{ scope: SCOPE, source: 'custom', reason: 'forced' }]);
     } finally {

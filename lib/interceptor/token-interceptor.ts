@@ -163,11 +163,13 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       if (sent === undefined || sent.retried || !retryOn.includes(error.response.status)) throw error;
       if (signalOf(config)?.aborted || !isReplayable(sent.data)) throw error;
       let fresh: AccessToken;
+      const refused = Date.now();
       try {
         const { token, refreshed } = await replacement(sent, signalOf(config));
         fresh = token;
         const [method, path] = describeRequest(config).split(' ') as [string, string];
-        publish('axios-m2m:retry', () => ({ scope: sent.scope, status: error.response!.status, method, path, refreshed }));
+        const durationMs = Date.now() - refused;
+        publish('axios-m2m:retry', () => ({ scope: sent.scope, status: error.response!.status, method, path, refreshed, durationMs }));
       } catch (refreshError) {
         throw asCancel(refreshError, config); // the real cause, not the 401
       }
