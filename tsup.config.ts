@@ -5,11 +5,12 @@ import { defineConfig } from 'tsup';
 // `cli` is the `axios-m2m` bin (package.json points at dist/cli.js); its `#!/usr/bin/env node`
 // line comes from lib/cli.ts and tsup makes the file executable. No splitting, so that
 // dist/index.js stays one self-contained file; no declarations for the CLI. `testing` is the
-// Texas-faithful server, `axios-m2m/testing`, for users' own integration tests.
+// Texas-faithful server, `axios-m2m/testing`, for users' own integration tests. `opentelemetry` is
+// `axios-m2m/opentelemetry`: it imports only `@opentelemetry/api` (an optional peer, left external).
 export default defineConfig({
-  entry: { index: 'lib/index.ts', cli: 'lib/cli.ts', testing: 'lib/testing/texas-server.ts' },
+  entry: { index: 'lib/index.ts', cli: 'lib/cli.ts', testing: 'lib/testing/texas-server.ts', opentelemetry: 'lib/opentelemetry/index.ts' },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'lib/index.ts', testing: 'lib/testing/texas-server.ts' } },
+  dts: { entry: { index: 'lib/index.ts', testing: 'lib/testing/texas-server.ts', opentelemetry: 'lib/opentelemetry/index.ts' } },
   splitting: false,
   clean: true,
   target: 'node20',
