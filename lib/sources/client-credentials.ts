@@ -36,16 +36,23 @@ type ClientAuthentication = (scope: string) => Promise<{ fields: Record<string, 
  */
 export function clientCredentials(options?: ClientCredentialsOptions): CachedTokenSource {
   const o = optionalObject('clientCredentials() options', options);
-  const endpoint = parseEndpoint(
-    optionalString('tokenEndpoint', o.tokenEndpoint) ?? process.env.AZURE_OPENID_CONFIG_TOKEN_ENDPOINT,
-    'clientCredentials(): the token endpoint (option tokenEndpoint or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT)',
-    { allowInsecure: o.allowInsecure },
-  );
+  const tokenEndpoint = optionalString('tokenEndpoint', o.tokenEndpoint) ?? process.env.AZURE_OPENID_CONFIG_TOKEN_ENDPOINT;
   const clientId = optionalString('clientId', o.clientId) ?? process.env.AZURE_APP_CLIENT_ID;
-  if (!clientId) {
-    throw new TokenError('configuration', 'clientCredentials(): the client id (option clientId or AZURE_APP_CLIENT_ID) is not set', {
-      endpoint: endpoint.label,
-    });
+  // Everything missing in one message, so that fixing the environment takes one round, not three.
+  const missing = [
+    tokenEndpoint ? undefined : 'the token endpoint (option tokenEndpoint or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT)',
+    clientId ? undefined : 'the client id (option clientId or AZURE_APP_CLIENT_ID)',
+    hasCredential(o)
+      ? undefined
+      : 'a client secret or private key (option clientSecret or AZURE_APP_CLIENT_SECRET, or option privateJwk or AZURE_APP_JWK)',
+  ].filter((item) => item !== undefined);
+  const endpoint = tokenEndpoint
+    ? parseEndpoint(tokenEndpoint, 'clientCredentials(): the token endpoint (option tokenEndpoint or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT)', {
+        allowInsecure: o.allowInsecure,
+      })
+    : undefined;
+  if (missing.length > 0 || !endpoint || !clientId) {
+    throw new TokenError('configuration', `clientCredentials(): ${notSet(missing)}`, endpoint ? { endpoint: endpoint.label } : {});
   }
   const authenticate = clientAuthentication(o, clientId, endpoint.url, endpoint.label);
   const client = new TokenClient(endpoint, o);
@@ -90,14 +97,7 @@ function clientAuthentication(
     const secrets = [clientSecret];
     return async () => ({ fields: { client_secret: clientSecret }, secrets });
   }
-  const jwk = o.privateJwk ?? (process.env.AZURE_APP_JWK || undefined);
-  if (jwk === undefined) {
-    throw new TokenError(
-      'configuration',
-      'clientCredentials(): neither a client secret (option clientSecret or AZURE_APP_CLIENT_SECRET) nor a private key (option privateJwk or AZURE_APP_JWK) is set',
-      { endpoint: label },
-    );
-  }
+  const jwk = o.privateJwk ?? process.env.AZURE_APP_JWK!; // hasCredential() said one is set
   const what = o.privateJwk === undefined ? 'clientCredentials(): AZURE_APP_JWK' : 'clientCredentials(): option privateJwk';
   const key = importAssertionKey(jwk, what);
   return async (scope) => {
@@ -113,4 +113,20 @@ function clientAuthentication(
     }
     return { fields: { client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion }, secrets: [assertion] };
   };
+}
+
+/** Whether a client secret or a private key is given or set, by the same rules as {@link clientAuthentication}. */
+function hasCredential(o: ClientCredentialsOptions): boolean {
+  if (o.privateJwk !== undefined) return true;
+  return Boolean((o.clientSecret ?? process.env.AZURE_APP_CLIENT_SECRET) || process.env.AZURE_APP_JWK);
+}
+
+/** "A", "A and B", "A, B and C". */
+export function andList(items: string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : (items[0] ?? '');
+}
+
+/** "A is not set", "A and B are not set", "A, B and C are not set". */
+export function notSet(items: string[]): string {
+  return `${andList(items)} ${items.length > 1 ? 'are' : 'is'} not set`;
 }

@@ -2,7 +2,7 @@ import type { CachedTokenSource, SourceCacheOptions } from '../cache/with-cache.
 import { TokenError } from '../errors.js';
 import type { HttpOptions } from '../http/token-client.js';
 import { importAssertionKey } from './client-assertion.js';
-import { clientCredentials } from './client-credentials.js';
+import { andList, clientCredentials, notSet } from './client-credentials.js';
 import { texas } from './texas.js';
 
 /** The variables {@link fromEnv} reads. */
@@ -30,12 +30,21 @@ export function fromEnv(
   if (env.NAIS_TOKEN_ENDPOINT) return texas({ ...options, endpoint: env.NAIS_TOKEN_ENDPOINT });
   const { AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID, AZURE_APP_CLIENT_SECRET, AZURE_APP_JWK } = env;
   if (AZURE_OPENID_CONFIG_TOKEN_ENDPOINT || AZURE_APP_CLIENT_ID || AZURE_APP_CLIENT_SECRET || AZURE_APP_JWK) {
-    const missing = Object.entries({ AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID })
-      .filter(([, value]) => !value)
-      .map(([name]) => name);
-    if (!AZURE_APP_CLIENT_SECRET && !AZURE_APP_JWK) missing.push('AZURE_APP_CLIENT_SECRET (or AZURE_APP_JWK)');
+    // Some AZURE_* variables are set: name every one still missing, and those that are set (names
+    // only), so that one round fixes the environment.
+    const variables = { AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID, AZURE_APP_CLIENT_SECRET, AZURE_APP_JWK };
+    const missing = [
+      AZURE_OPENID_CONFIG_TOKEN_ENDPOINT ? undefined : 'AZURE_OPENID_CONFIG_TOKEN_ENDPOINT',
+      AZURE_APP_CLIENT_ID ? undefined : 'AZURE_APP_CLIENT_ID',
+      AZURE_APP_CLIENT_SECRET || AZURE_APP_JWK ? undefined : 'AZURE_APP_CLIENT_SECRET (or AZURE_APP_JWK)',
+    ].filter((name) => name !== undefined);
     if (missing.length > 0) {
-      throw new TokenError('configuration', `fromEnv(): client credentials need ${missing.join(' and ')}, which are not set`);
+      const set = Object.keys(variables).filter((name) => variables[name as keyof typeof variables]);
+      const them = missing.length > 1 ? 'them' : 'it';
+      throw new TokenError(
+        'configuration',
+        `fromEnv(): ${notSet(missing)}; client credentials need ${them} beside ${andList(set)}`,
+      );
     }
     // Checked here too, so that an error names the variable rather than clientCredentials' option.
     if (!AZURE_APP_CLIENT_SECRET) importAssertionKey(AZURE_APP_JWK, 'fromEnv(): AZURE_APP_JWK');

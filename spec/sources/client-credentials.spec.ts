@@ -96,14 +96,56 @@ describe('clientCredentials()', () => {
     }
   });
 
-  it('refuses missing configuration at creation, naming what is missing', () => {
-    expect(() => clientCredentials({ tokenEndpoint: ENDPOINT, clientId: 'c', clientSecret: '' }))
-      .to.throw(TokenError, /client secret \(option clientSecret or AZURE_APP_CLIENT_SECRET\).* is set/)
-      .with.property('code', 'configuration');
-    expect(() => clientCredentials({ tokenEndpoint: ENDPOINT, clientSecret: 's', clientId: '' })).to.throw(TokenError, /client id/);
-    expect(() => clientCredentials({ tokenEndpoint: 'not a url', clientId: 'c', clientSecret: 's' })).to.throw(
-      TokenError,
-      /not a valid URL/,
-    );
+  describe('missing configuration, refused at creation', () => {
+    const ENDPOINT_ITEM = 'the token endpoint (option tokenEndpoint or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT)';
+    const ID_ITEM = 'the client id (option clientId or AZURE_APP_CLIENT_ID)';
+    const CREDENTIAL_ITEM = 'a client secret or private key (option clientSecret or AZURE_APP_CLIENT_SECRET, or option privateJwk or AZURE_APP_JWK)';
+    const VARIABLES = ['AZURE_OPENID_CONFIG_TOKEN_ENDPOINT', 'AZURE_APP_CLIENT_ID', 'AZURE_APP_CLIENT_SECRET', 'AZURE_APP_JWK'];
+    let saved: NodeJS.ProcessEnv;
+    beforeEach(() => {
+      saved = { ...process.env };
+      for (const name of VARIABLES) delete process.env[name];
+    });
+    afterEach(() => {
+      process.env = saved;
+    });
+
+    const refused = (make: () => unknown, message: string) =>
+      expect(make).to.throw(TokenError).that.satisfies((error: TokenError) => {
+        expect(error.message).to.equal(message);
+        expect(error.code).to.equal('configuration');
+        return true;
+      });
+
+    it('names everything missing in one message when nothing is set', () => {
+      refused(() => clientCredentials(), `clientCredentials(): ${ENDPOINT_ITEM}, ${ID_ITEM} and ${CREDENTIAL_ITEM} are not set`);
+      refused(() => clientCredentials({}), `clientCredentials(): ${ENDPOINT_ITEM}, ${ID_ITEM} and ${CREDENTIAL_ITEM} are not set`);
+    });
+
+    it('names the two that are missing, whether from the options or the environment', () => {
+      refused(() => clientCredentials({ clientId: 'c' }), `clientCredentials(): ${ENDPOINT_ITEM} and ${CREDENTIAL_ITEM} are not set`);
+      process.env.AZURE_APP_CLIENT_SECRET = 'env-secret';
+      refused(() => clientCredentials(), `clientCredentials(): ${ENDPOINT_ITEM} and ${ID_ITEM} are not set`);
+    });
+
+    it('names the one that is missing, with the endpoint on the error', () => {
+      refused(() => clientCredentials({ tokenEndpoint: ENDPOINT, clientId: 'c', clientSecret: '' }), `clientCredentials(): ${CREDENTIAL_ITEM} is not set`);
+      expect(() => clientCredentials({ tokenEndpoint: ENDPOINT, clientId: 'c' })).to.throw(TokenError).with.property('endpoint', ENDPOINT);
+      refused(() => clientCredentials({ tokenEndpoint: ENDPOINT, clientSecret: 's', clientId: '' }), `clientCredentials(): ${ID_ITEM} is not set`);
+      refused(() => clientCredentials({ tokenEndpoint: '', clientSecret: 's', clientId: 'c' }), `clientCredentials(): ${ENDPOINT_ITEM} is not set`);
+    });
+
+    it('takes AZURE_APP_JWK or a privateJwk option as the credential', () => {
+      refused(() => clientCredentials({ tokenEndpoint: ENDPOINT, privateJwk: '{}' }), `clientCredentials(): ${ID_ITEM} is not set`);
+      process.env.AZURE_APP_JWK = '{}';
+      refused(() => clientCredentials({ tokenEndpoint: ENDPOINT }), `clientCredentials(): ${ID_ITEM} is not set`);
+    });
+
+    it('refuses an endpoint that is not a URL', () => {
+      refused(
+        () => clientCredentials({ tokenEndpoint: 'not a url', clientId: 'c', clientSecret: 's' }),
+        'clientCredentials(): the token endpoint (option tokenEndpoint or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT) is not a valid URL',
+      );
+    });
   });
 });

@@ -44,10 +44,44 @@ describe('fromEnv(env)', () => {
       });
   });
 
-  it('names the missing AZURE_* variable when only some are set', () => {
-    expect(() => fromEnv({ AZURE_APP_CLIENT_ID: 'c', AZURE_OPENID_CONFIG_TOKEN_ENDPOINT: azure.AZURE_OPENID_CONFIG_TOKEN_ENDPOINT }))
-      .to.throw(TokenError, /AZURE_APP_CLIENT_SECRET/)
-      .with.property('code', 'configuration');
+  it('says exactly what to set when nothing is', () => {
+    expect(() => fromEnv({})).to.throw(
+      TokenError,
+      /^fromEnv\(\): no token source configured: set NAIS_TOKEN_ENDPOINT \(Texas\), or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET or AZURE_APP_JWK \(client credentials\)$/,
+    );
+  });
+
+  describe('when only some AZURE_* variables are set, names every one missing and those that are set', () => {
+    const cases: [Record<string, string>, string][] = [
+      [
+        { AZURE_APP_CLIENT_ID: 'c' },
+        'fromEnv(): AZURE_OPENID_CONFIG_TOKEN_ENDPOINT and AZURE_APP_CLIENT_SECRET (or AZURE_APP_JWK) are not set; client credentials need them beside AZURE_APP_CLIENT_ID',
+      ],
+      [
+        { AZURE_APP_CLIENT_SECRET: 'the-secret' },
+        'fromEnv(): AZURE_OPENID_CONFIG_TOKEN_ENDPOINT and AZURE_APP_CLIENT_ID are not set; client credentials need them beside AZURE_APP_CLIENT_SECRET',
+      ],
+      [
+        { AZURE_APP_CLIENT_ID: 'c', AZURE_OPENID_CONFIG_TOKEN_ENDPOINT: azure.AZURE_OPENID_CONFIG_TOKEN_ENDPOINT },
+        'fromEnv(): AZURE_APP_CLIENT_SECRET (or AZURE_APP_JWK) is not set; client credentials need it beside AZURE_OPENID_CONFIG_TOKEN_ENDPOINT and AZURE_APP_CLIENT_ID',
+      ],
+      [
+        { AZURE_APP_JWK: '{"kid":"k"}', AZURE_APP_CLIENT_SECRET: 'the-secret', AZURE_APP_CLIENT_ID: 'c' },
+        'fromEnv(): AZURE_OPENID_CONFIG_TOKEN_ENDPOINT is not set; client credentials need it beside AZURE_APP_CLIENT_ID, AZURE_APP_CLIENT_SECRET and AZURE_APP_JWK',
+      ],
+    ];
+    for (const [env, message] of cases) {
+      it(Object.keys(env).join(', '), () => {
+        expect(() => fromEnv(env))
+          .to.throw(TokenError)
+          .that.satisfies((error: TokenError) => {
+            expect(error.message).to.equal(message);
+            expect(error.code).to.equal('configuration');
+            expect(JSON.stringify(error)).to.not.include('the-secret');
+            return true;
+          });
+      });
+    }
   });
 
   it('reads process.env by default', () => {

@@ -216,7 +216,7 @@ describe('clientCredentials({ privateJwk })', () => {
 
     it('names both AZURE_APP_CLIENT_SECRET and AZURE_APP_JWK when neither is set', () => {
       expect(() => fromEnv(azure))
-        .to.throw(TokenError, 'fromEnv(): client credentials need AZURE_APP_CLIENT_SECRET (or AZURE_APP_JWK), which are not set')
+        .to.throw(TokenError, 'fromEnv(): AZURE_APP_CLIENT_SECRET (or AZURE_APP_JWK) is not set; client credentials need it beside AZURE_OPENID_CONFIG_TOKEN_ENDPOINT and AZURE_APP_CLIENT_ID')
         .with.property('code', 'configuration');
     });
 
