@@ -1,4 +1,4 @@
-import { decodeJwt } from 'jose';
+import { decodeJwt } from './decode-jwt.js';
 import type { AccessToken } from '../types.js';
 
 // What the token endpoints answer, checked field by field: a bad answer must become a clear

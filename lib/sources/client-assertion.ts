@@ -1,5 +1,5 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
-import { SignJWT, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { TokenError } from '../errors.js';
 
 /** `client_assertion_type` for a JWT client assertion (RFC 7523), as Entra ID expects it. */
@@ -89,6 +89,9 @@ function allowedAlgs(key: KeyObject): string[] {
  * Made for every token request: the endpoint may refuse a `jti` it has already seen.
  */
 export async function signClientAssertion(signingKey: AssertionKey, claims: AssertionClaims): Promise<string> {
+  // jose is loaded on the first assertion, not when the package is imported: most services use a
+  // secret or Texas and never sign anything (issue 14: import cost). Node caches the module.
+  const { SignJWT } = await import('jose');
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({})
     .setProtectedHeader({ alg: signingKey.alg, kid: signingKey.kid, typ: 'JWT' })

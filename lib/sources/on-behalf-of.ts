@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { decodeJwt } from 'jose';
+import { decodeJwt } from '../http/decode-jwt.js';
 import { withCache, type CachedTokenSource, type SourceCacheOptions } from '../cache/with-cache.js';
 import { currentUserToken } from '../context/user-token.js';
 import { TokenError } from '../errors.js';
