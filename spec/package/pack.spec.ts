@@ -85,9 +85,10 @@ describe('the packed package', function () {
     expect(result.status).to.equal(0);
   });
 
-  it('ships only dist and the README', () => {
+  it('ships only dist, the README and what it links to (docs, examples, changelog, contributing guide)', () => {
     const listing = execFileSync(npm, ['pack', '--dry-run', '--json'], { cwd: root }).toString();
     const files = (JSON.parse(listing) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    expect(files.every((f) => f.startsWith('dist/') || ['package.json', 'README.md', 'LICENSE'].includes(f))).to.equal(true);
+    const shipped = (f: string) => /^(dist|docs|examples)\//.test(f) || ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'CONTRIBUTING.md'].includes(f);
+    expect(files.filter((f) => !shipped(f))).to.deep.equal([]);
   });
 });
