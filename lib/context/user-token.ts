@@ -5,11 +5,21 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * that one axios instance, attached once at start-up, sees the right user in every concurrent
  * request: each request's handling (its promises, timers and callbacks) carries its own context.
  *
- * The store holds an object, not the bare string, so that a context started without a token
- * (a request without `Authorization: Bearer`) can hide a token of an outer context.
+ * The store is an object, not the bare string, so that a context started without a token (a
+ * request without `Authorization: Bearer`) can hide a token of an outer context. Node hangs the
+ * store on every async resource created in the context (sockets, timers, promises) under a symbol,
+ * and an AxiosError reaches those (`err.request.socket[Symbol(timeout)][Symbol(kResourceStore)]`):
+ * so the token sits in a private field, which `util.inspect` at any depth, `JSON.stringify` and a
+ * walk of properties cannot see. Only {@link UserContext.tokenOf} reads it, and nothing exports it.
  */
-interface UserContext {
-  readonly token: string | undefined;
+class UserContext {
+  readonly #token: string | undefined;
+  constructor(token: string | undefined) {
+    this.#token = token;
+  }
+  static tokenOf(context: UserContext | undefined): string | undefined {
+    return context === undefined ? undefined : context.#token;
+  }
 }
 
 const storage = new AsyncLocalStorage<UserContext>();
@@ -52,10 +62,10 @@ export function withUserToken<T>(token: string | undefined, fn: () => T): T {
     throw new TypeError(`axios-m2m: expected token to be a string, got ${token === null ? 'null' : typeof token}`);
   }
   if (typeof fn !== 'function') throw new TypeError(`axios-m2m: expected fn to be a function, got ${typeof fn}`);
-  return storage.run({ token: token === undefined ? undefined : bareToken(token) }, fn);
+  return storage.run(new UserContext(token === undefined ? undefined : bareToken(token)), fn);
 }
 
 /** The current user's token (without `Bearer `), or `undefined` outside of a user's context. */
 export function currentUserToken(): string | undefined {
-  return storage.getStore()?.token;
+  return UserContext.tokenOf(storage.getStore());
 }
