@@ -103,6 +103,15 @@ export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
 
   return {
     getToken(scope, getOptions) {
+      // Before the cache key is computed: a scope that is not a string would reach createHash
+      // (Node's ERR_INVALID_ARG_TYPE). A typeof here, the full check before an exchange.
+      if (typeof scope !== 'string') {
+        try {
+          assertScope(scope);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
       // Before the cache and before any request: no user, no exchange.
       if (currentUserToken() === undefined) return Promise.reject(noUserToken(scope));
       return cache.getToken(scope, getOptions);

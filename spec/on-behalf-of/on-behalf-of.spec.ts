@@ -9,6 +9,7 @@ import { withUserToken } from '../../lib/context/user-token.js';
 import { attachToken } from '../../lib/interceptor/attach-token.js';
 import { TokenError } from '../../lib/errors.js';
 import { TokenClient } from '../../lib/http/token-client.js';
+import { TokenStore } from '../../lib/cache/token-store.js';
 import { useNock } from '../support/nock.js';
 
 const ORIGIN = 'http://127.0.0.1:7164';
@@ -148,6 +149,40 @@ describe('onBehalfOf()', () => {
     expect(cacheKeyOf(`${token}x`, SCOPE)).not.to.equal(key);
     // No separator ambiguity: ("ab", "c") and ("a", "bc") differ.
     expect(cacheKeyOf('ab', 'c')).not.to.equal(cacheKeyOf('a', 'bc'));
+  });
+
+  it('keys its cache by cacheKeyOf(user token, scope): the raw user token is never a key', async () => {
+    exchangeReplies(2);
+    const lookup = sinon.spy(TokenStore.prototype, 'lookup');
+    const set = sinon.spy(TokenStore.prototype, 'set');
+    try {
+      const source = onBehalfOf({ endpoint: ENDPOINT });
+      const users = ['raw-user-token-a', 'raw-user-token-b'];
+      for (const user of users) await withUserToken(user, () => source.getToken(SCOPE));
+      for (const user of users) await withUserToken(user, () => source.getToken(SCOPE)); // hits
+      const digests = users.map((user) => cacheKeyOf(user, SCOPE));
+      expect(set.args.map(([key]) => key)).to.deep.equal(digests);
+      expect(lookup.args.map(([key]) => key)).to.deep.equal([...digests, ...digests]);
+      expect(inspect(source, { depth: Infinity, showHidden: true })).not.to.include('raw-user-token');
+    } finally {
+      lookup.restore();
+      set.restore();
+    }
+  });
+
+  it('refuses a scope that is not a string with a TypeError, before the cache key is computed and without a request', async () => {
+    const source = onBehalfOf({ endpoint: ENDPOINT });
+    for (const scope of [42, { scope: SCOPE }, undefined, null]) {
+      const pending = withUserToken('user-a', () => source.getToken(scope as never));
+      expect(pending).to.be.instanceOf(Promise);
+      const error = await pending.then(
+        () => expect.fail('resolved'),
+        (e: unknown) => e as Error,
+      );
+      expect(error).to.be.instanceOf(TypeError);
+      expect(error.message).to.match(/^axios-m2m: expected scope to be a non-empty string without whitespace, got /);
+    }
+    expect(source.size).to.equal(0);
   });
 
   it("expires a cached token no later than the user's own token", async () => {
