@@ -15,7 +15,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { attachToken, captureUserToken, isTokenError, onBehalfOf } from 'axios-m2m';
 
 export async function main(env: Record<string, string | undefined> = process.env): Promise<{ withUser: unknown; withoutUser: unknown }> {
-  // Once, at start-up: every request through otherApi carries a token for the current user.
+  // Once, at start-up: every request through otherApi to its baseURL carries a token for the current user.
   const otherApi = axios.create({ baseURL: env.API_URL });
   attachToken(otherApi, { source: onBehalfOf({ endpoint: env.NAIS_TOKEN_EXCHANGE_ENDPOINT }), scope: env.API_SCOPE });
 

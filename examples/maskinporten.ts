@@ -1,5 +1,5 @@
 // Maskinporten through Texas: tokens for an external API (for example one of Skatteetaten's),
-// fetched by the NAIS token sidecar, cached in this process and attached to every request.
+// fetched by the NAIS token sidecar, cached in this process and attached to every request to API_URL.
 //
 // Inputs (environment):
 //   NAIS_TOKEN_ENDPOINT (set by NAIS when Texas runs beside the app),

@@ -2,7 +2,7 @@
 // TypeErrors thrown at once ("expected X to be Y, got Z"), as undici's interceptors do; missing
 // configuration from the environment is a TokenError with code `configuration` (see sources/).
 
-function describeValue(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (value === null || Array.isArray(value)) return value === null ? 'null' : 'an array';
   if (typeof value === 'object') return 'an object';

@@ -1,26 +1,54 @@
 import type { AxiosInstance } from 'axios';
 import { tokenInterceptor, type TokenInterceptorOptions } from './token-interceptor.js';
 
+/** Instances with a token attached, by their request interceptor list (shared by every handle on one instance). */
+const attached = new WeakSet<object>();
+
 /**
- * Attaches tokens to every request of an existing axios instance, and retries a request once
- * with a fresh token when the API answers 401. Returns a function that removes both interceptors.
+ * Attaches tokens to the requests of an existing axios instance, and retries a request once with
+ * a fresh token when the API answers 401. Returns a function that removes both interceptors.
  *
  * ```ts
+ * const api = axios.create({ baseURL: 'https://other-api.intern.nav.no' });
  * const detach = attachToken(api, { source: texas(), scope: 'api://dev-gcp.team.other-api/.default' });
  * ```
+ *
+ * A token goes only to an origin the user named: the `baseURL`'s (the instance's, or a request's
+ * own) or one in `origins`. An instance with neither, axios's default export included (every
+ * library in the process sends its requests through it), is refused with a `TypeError`: the token
+ * would go to any host the instance is asked to call.
+ *
+ * Attaching twice to one instance throws a `TypeError`: call the returned `detach()` first. (One
+ * attachment serves any number of scopes: see `scope` and the request option `token`.)
  */
 export function attachToken(instance: AxiosInstance, options: TokenInterceptorOptions): () => void {
   if (typeof instance?.interceptors?.request?.use !== 'function') {
     throw new TypeError('axios-m2m: expected instance to be an axios instance');
   }
+  const requests = instance.interceptors.request;
+  if (attached.has(requests)) {
+    throw new TypeError(
+      'axios-m2m: attachToken was already called on this instance: call the detach() function it returned before attaching again',
+    );
+  }
   const interceptor = tokenInterceptor(options);
-  const requestId = instance.interceptors.request.use(interceptor.request);
+  const baseURL = instance.defaults?.baseURL;
+  if ((typeof baseURL !== 'string' || baseURL === '') && !(options.origins?.length ?? 0)) {
+    throw new TypeError(
+      'axios-m2m: attachToken needs to know where the token may go, and this instance has no baseURL: ' +
+        "attach to axios.create({ baseURL: 'https://api.example' }) (never axios's default export, which every library shares), " +
+        "or pass origins: ['https://api.example']",
+    );
+  }
+  const requestId = requests.use(interceptor.request);
   const responseId = instance.interceptors.response.use(undefined, interceptor.responseError);
-  let attached = true;
+  attached.add(requests);
+  let isAttached = true;
   return () => {
-    if (!attached) return;
-    attached = false;
-    instance.interceptors.request.eject(requestId);
+    if (!isAttached) return;
+    isAttached = false;
+    requests.eject(requestId);
     instance.interceptors.response.eject(responseId);
+    attached.delete(requests);
   };
 }

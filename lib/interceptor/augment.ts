@@ -1,15 +1,18 @@
 /** What a request (or an instance, through `axios.create`) may say about its token. */
 export interface TokenRequestOptions {
-  /** The scope to get a token for; wins over the instance's and `attachToken`'s. */
+  /** The scope to get a token for (a non-empty string); wins over the instance's and `attachToken`'s. */
   scope?: string;
 }
 
 declare module 'axios' {
   interface AxiosRequestConfig {
     /**
-     * axios-m2m: `{ scope }` for this request or instance, or `false` to send this request
-     * without a token.
+     * axios-m2m: `{ scope }` for this request or instance, `false` to send this request without a
+     * token (and with an `Authorization` header of its own, which the token would otherwise
+     * replace), or `undefined`/`null` for the default scope. Anything else (a string, `0`, `true`,
+     * `{ scope: '' }`) rejects the request with a `TypeError` before anything is sent: a scope is
+     * written `{ scope: 'api://…/.default' }`, never as a bare string.
      */
-    token?: TokenRequestOptions | false;
+    token?: TokenRequestOptions | false | null;
   }
 }

@@ -1,11 +1,13 @@
 import type { InternalAxiosRequestConfig } from 'axios';
 
+/** axios's own test for an absolute URL (`isAbsoluteURL`): a scheme and `//`, or `//` alone. */
 const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i;
 
-/** The origin of an absolute URL, or undefined when it is none. */
+/** The origin of an absolute URL, or undefined when it is none (unparseable, or an opaque `null` origin). */
 export function originOf(url: string | undefined): string | undefined {
   try {
-    return url === undefined ? undefined : new URL(url).origin;
+    const origin = url === undefined ? undefined : new URL(url).origin;
+    return origin === 'null' ? undefined : origin;
   } catch {
     return undefined;
   }
@@ -13,10 +15,13 @@ export function originOf(url: string | undefined): string | undefined {
 
 /** Normalises the `origins` option once: each must be an absolute http(s) URL or origin. */
 export function parseOrigins(origins: readonly string[] | undefined): ReadonlySet<string> {
+  if (origins !== undefined && !Array.isArray(origins)) {
+    throw new TypeError(`axios-m2m: expected origins to be an array of absolute http(s) URLs, got ${typeof origins}`);
+  }
   const set = new Set<string>();
   for (const value of origins ?? []) {
     const origin = typeof value === 'string' ? originOf(value) : undefined;
-    if (origin === undefined || origin === 'null') {
+    if (origin === undefined) {
       throw new TypeError(`axios-m2m: expected origins to hold absolute http(s) URLs, got ${JSON.stringify(value)}`);
     }
     set.add(origin);
@@ -24,37 +29,53 @@ export function parseOrigins(origins: readonly string[] | undefined): ReadonlySe
   return set;
 }
 
-/**
- * Whether a request may carry the instance's token. With a `baseURL`, a request to an absolute URL
- * of another origin gets none (a URL built from user input must not leak the token), unless that
- * origin is allowed. Without a `baseURL`, every request is the instance's business.
- */
-export function mayCarryToken(config: InternalAxiosRequestConfig, allowed: ReadonlySet<string>): boolean {
-  const { baseURL, url } = config;
-  if (!baseURL || !url || !ABSOLUTE.test(url) || config.allowAbsoluteUrls === false) return true;
-  const target = originOf(url.startsWith('//') ? `${new URL(baseURL).protocol}${url}` : url);
-  return target !== undefined && (target === originOf(baseURL) || allowed.has(target));
+/** Where a request goes: the origin of its `baseURL` and the origin axios will send it to. */
+export interface RequestTarget {
+  /** The `baseURL`'s origin (request config over instance), undefined without one or when it does not parse. */
+  base: string | undefined;
+  /** The origin of the URL axios builds, undefined when it cannot be told (no baseURL for a relative URL). */
+  origin: string | undefined;
 }
 
-// An instance sends request after request to one baseURL: parse it once, not per request.
-let last: { target?: string; origin?: string | undefined } = {};
-
 /**
- * The origin a request goes to, as axios builds its URL: an absolute `url` (unless
- * `allowAbsoluteUrls: false`), else the `baseURL`. Undefined when they do not say.
+ * Resolves request targets the way axios builds a request's URL (`buildFullPath`): an absolute
+ * `url`, protocol-relative `//host/path` included, wins over the `baseURL` unless
+ * `allowAbsoluteUrls: false`; a protocol-relative URL takes the `baseURL`'s protocol (a custom
+ * adapter may resolve it so; Node's http adapter refuses it). One per interceptor: an instance sends
+ * request after request to one `baseURL`, so the last one's origin is kept and no URL is parsed
+ * for a relative request. The returned object is reused: read it before the next call.
  */
-export function requestOrigin(config: InternalAxiosRequestConfig): string | undefined {
-  const { baseURL, url } = config;
-  const absolute = url !== undefined && ABSOLUTE.test(url) && (!baseURL || config.allowAbsoluteUrls !== false);
-  const target = absolute ? url : baseURL;
-  if (!target) return undefined;
-  if (target !== last.target) last = { target, origin: originOf(target) };
-  return last.origin;
+export function requestTargets(): (config: InternalAxiosRequestConfig) => RequestTarget {
+  let lastBaseURL: string | undefined;
+  let lastBase: string | undefined;
+  const target: RequestTarget = { base: undefined, origin: undefined };
+  return (config) => {
+    const { baseURL, url } = config;
+    if (typeof baseURL !== 'string' || baseURL === '') {
+      target.base = undefined;
+    } else {
+      if (baseURL !== lastBaseURL) {
+        lastBaseURL = baseURL;
+        lastBase = originOf(baseURL);
+      }
+      target.base = lastBase;
+    }
+    const base = target.base;
+    if (typeof url === 'string' && ABSOLUTE.test(url) && (!baseURL || config.allowAbsoluteUrls !== false)) {
+      if (!url.startsWith('//')) target.origin = originOf(url);
+      else target.origin = base === undefined ? undefined : originOf(`${base.slice(0, base.indexOf(':') + 1)}${url}`);
+    } else {
+      target.origin = base;
+    }
+    return target;
+  };
 }
 
-/** "GET /path", for error messages: no query string, which may carry anything. */
+const MAX_DESCRIBED = 120;
+
+/** "GET /path", for error messages: no query string or fragment, no credentials, shortened. */
 export function describeRequest(config: InternalAxiosRequestConfig): string {
   const method = (config.method ?? 'get').toUpperCase();
-  const url = (config.url ?? '').split('?', 1)[0];
-  return `${method} ${url || '/'}`;
+  const url = (typeof config.url === 'string' ? config.url : '').split(/[?#]/, 1)[0]!.replace(/^([a-z][a-z\d+\-.]*:)?\/\/[^/]*@/i, '$1//');
+  return `${method} ${url === '' ? '/' : url.length > MAX_DESCRIBED ? `${url.slice(0, MAX_DESCRIBED)}…` : url}`;
 }

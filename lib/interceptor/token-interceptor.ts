@@ -7,11 +7,11 @@ import axios, {
 } from 'axios';
 import { TokenError } from '../errors.js';
 import { publish } from '../events.js';
-import { fail, optionalObject } from '../options.js';
+import { describeValue, fail, optionalObject } from '../options.js';
 import type { AccessToken, TokenSource } from '../types.js';
 import './augment.js';
 import { guardRedirects } from './redirect-guard.js';
-import { describeRequest, mayCarryToken, parseOrigins, requestOrigin } from './request-target.js';
+import { describeRequest, parseOrigins, requestTargets } from './request-target.js';
 
 /** The scope of a request: a string, or a function of the request config (to map URLs to scopes). */
 export type ScopeOption = string | ((config: InternalAxiosRequestConfig) => string | undefined);
@@ -27,12 +27,14 @@ export interface TokenInterceptorOptions {
   scope?: ScopeOption;
   /**
    * Statuses that mean "this token is refused": the request is retried once with a fresh token.
+   * Replaces the default (list 401 too if you want it).
    * @default [401]
    */
   retryOn?: readonly number[];
   /**
-   * Origins besides the `baseURL`'s that may receive the token on absolute URLs
-   * (e.g. `['https://other-api.example']`).
+   * Origins that may receive the token besides the `baseURL`'s (e.g. `['https://other-api.example']`),
+   * for absolute URLs: a token goes only to an origin the user named, the `baseURL`'s or one of these.
+   * An instance without a `baseURL` needs them: `attachToken` refuses it otherwise.
    * @default []
    */
   origins?: readonly string[];
@@ -49,21 +51,29 @@ export interface TokenInterceptor {
 /**
  * What we attached to a request: enough to retry it with another token. Kept on the request's own
  * config under a module-private symbol (a WeakMap entry per request cost a third of the handler's
- * time); the token and the body sit in private fields, so it adds no copy of them to what
- * `util.inspect(err.config)` prints.
+ * time); the token, the body and the source sit in private fields, so it adds no copy of them to
+ * what `util.inspect(err.config)` prints.
+ *
+ * axios's config merge copies enumerable symbol keys, so a config re-sent through an instance
+ * (axios-retry, a user's own interceptor) arrives with the record of an earlier pass: the request
+ * handler replaces or clears it on every pass, and whether a request was already retried is read
+ * from the `Retry` marker in `token`, never from a record.
  */
 class Sent {
   readonly #token: string;
   readonly #data: unknown;
+  readonly #source: TokenSource;
   constructor(
     readonly scope: string,
     token: string,
     /** The body before axios serialised it, so that a retry serialises it once, not twice. */
     data: unknown,
-    readonly retried: boolean,
+    /** The source of the interceptor that attached it: the one to ask for a replacement. */
+    source: TokenSource,
   ) {
     this.#token = token;
     this.#data = data;
+    this.#source = source;
   }
   get token(): string {
     return this.#token;
@@ -71,18 +81,38 @@ class Sent {
   get data(): unknown {
     return this.#data;
   }
+  get source(): TokenSource {
+    return this.#source;
+  }
 }
 const SENT = Symbol('axios-m2m.sent');
 type Tracked = InternalAxiosRequestConfig & { [SENT]?: Sent };
 
 /**
  * The `token` of a retry's config. Not a plain object, so axios's config merge passes it through
- * by reference, and known only to this module: user input cannot forge "already retried".
+ * by reference to every config derived from the retry's (axios-retry's re-send, a user's own), and
+ * known only to this module: user input cannot forge "already retried". Every registration of the
+ * interceptor on an instance sees it, so a request is retried at most once however many there are.
  */
 class Retry {
   constructor(readonly scope: string) {}
 }
 const retries = new WeakSet<Retry>();
+
+function isRetry(option: unknown): option is Retry {
+  return option instanceof Retry && retries.has(option);
+}
+
+/**
+ * Drops what an earlier pass left on a config that is now sent without a token (re-sent through
+ * the instance with `token: false`, or to another origin): the record, so that a 401 is not retried
+ * with a token, and the header we set then, which the config's copied headers still carry.
+ */
+function forget(config: Tracked): void {
+  const sent = config[SENT]!;
+  config[SENT] = undefined;
+  if (config.headers.get('Authorization') === `Bearer ${sent.token}`) config.headers.delete('Authorization');
+}
 
 // The retry re-sends the request exactly as the interceptors left it: its config already holds the
 // instance's settings (baseURL, adapter, agents, transforms), so an interceptor-free instance sends
@@ -106,53 +136,115 @@ function asCancel(error: unknown, config: InternalAxiosRequestConfig): unknown {
 }
 
 /**
+ * The request option `token` is `false`, `undefined`/`null` or `{ scope?: string }`; anything else
+ * is a mistake that must not quietly become the default scope (a token for another audience). A
+ * string is not taken as shorthand for `{ scope }`: `token: 'x'` reads as if it were the token.
+ */
+function checkTokenOption(option: unknown): void {
+  if (typeof option !== 'object' || Array.isArray(option)) {
+    const hint = typeof option === 'string' ? `: a scope goes in an object, token: { scope: ${describeValue(option)} }` : '';
+    throw new TypeError(
+      `axios-m2m: expected the request option token to be false, undefined or { scope: string }, got ${describeValue(option)}${hint}`,
+    );
+  }
+  const { scope } = option as { scope?: unknown };
+  if (scope !== undefined && (typeof scope !== 'string' || scope === '')) {
+    throw new TypeError(
+      `axios-m2m: expected the request option token.scope to be a non-empty string, got ${describeValue(scope)}: ` +
+        'leave scope out for the default scope, or write token: false for no token',
+    );
+  }
+}
+
+/**
  * The factory behind {@link attachToken}: the request handler that attaches tokens and the
  * response handler that retries a refused one, for users who register interceptors themselves.
+ *
+ * Where tokens go: a request gets the token only when its origin, resolved as axios resolves its URL
+ * (absolute and protocol-relative URLs, a per-request `baseURL`, `allowAbsoluteUrls`), is the
+ * `baseURL`'s or one in `origins`.
+ * - An absolute URL of another origin on an instance with a `baseURL` is sent as it is, without the
+ *   token and without a word: the `baseURL` says where the token goes, and a URL built from input
+ *   must not carry it anywhere else.
+ * - Any other request whose origin was not named (no `baseURL` and not in `origins`, a URL that
+ *   does not parse) fails with a `TokenError` (code `configuration`) naming it, and nothing is sent:
+ *   neither a token to a host nobody named nor a request that was meant to carry one.
+ *
+ * The token replaces any `Authorization` the request has (an instance default, a per-request
+ * header, axios's `auth`), as Go's x/oauth2 Transport does; `token: false` sends a request with
+ * its own.
  */
 export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterceptor {
   const o = optionalObject('tokenInterceptor() options', options);
   const { source } = o;
   if (typeof source?.getToken !== 'function') fail('source', 'a TokenSource (an object with getToken)', source);
-  if (o.scope !== undefined && typeof o.scope !== 'string' && typeof o.scope !== 'function') {
-    fail('scope', 'a string or a function', o.scope);
+  if (o.scope !== undefined && !(typeof o.scope === 'string' && o.scope !== '') && typeof o.scope !== 'function') {
+    fail('scope', 'a non-empty string or a function', o.scope);
   }
   const retryOn = o.retryOn ?? [401];
   if (!Array.isArray(retryOn) || !retryOn.every((s) => Number.isInteger(s))) fail('retryOn', 'an array of HTTP statuses', retryOn);
   const allowedOrigins = parseOrigins(o.origins);
+  const targetOf = requestTargets();
 
-  function scopeOf(config: InternalAxiosRequestConfig): string {
-    const scope = (config.token || undefined)?.scope ?? (typeof o.scope === 'function' ? o.scope(config) : o.scope);
+  function scopeOf(config: InternalAxiosRequestConfig, option: { scope?: string } | null | undefined): string {
+    const scope = option?.scope ?? (typeof o.scope === 'function' ? o.scope(config) : o.scope);
+    if (typeof scope === 'string' && scope !== '') return scope;
     if (scope === undefined) {
       throw new TokenError(
         'configuration',
         `no scope for ${describeRequest(config)}: give attachToken a scope, or the instance or request token: { scope }`,
       );
     }
-    return scope;
+    throw new TypeError(`axios-m2m: expected the scope function to return a non-empty string or undefined, got ${describeValue(scope)}`);
+  }
+
+  function unnamedOrigin(config: InternalAxiosRequestConfig, origin: string | undefined): TokenError {
+    const where =
+      origin === undefined
+        ? 'a URL whose origin cannot be told (a relative URL without a baseURL, or one that does not parse)'
+        : `${origin}, which is neither the baseURL's origin nor in origins`;
+    return new TokenError(
+      'configuration',
+      `no token for ${describeRequest(config)}: it goes to ${where}; ` +
+        'use axios.create({ baseURL }), list the origin in origins, or send this request with token: false',
+    );
   }
 
   /** A token other than the refused one: the current one if it was already replaced, else a forced refresh. */
   async function replacement(sent: Sent, signal: AbortSignal | undefined): Promise<{ token: AccessToken; refreshed: boolean }> {
-    const current = await source.getToken(sent.scope, { signal });
+    const current = await sent.source.getToken(sent.scope, { signal });
     if (current.token !== sent.token) return { token: current, refreshed: false };
-    return { token: await source.getToken(sent.scope, { forceRefresh: true, signal }), refreshed: true };
+    return { token: await sent.source.getToken(sent.scope, { forceRefresh: true, signal }), refreshed: true };
   }
 
   return {
     async request(config) {
       const option = config.token;
-      if (option === false || !mayCarryToken(config, allowedOrigins)) return config;
-      const scope = scopeOf(config);
+      const tracked = config as Tracked;
+      if (option === false) {
+        if (tracked[SENT] !== undefined) forget(tracked);
+        return config;
+      }
+      if (option != null && !(option instanceof Retry)) checkTokenOption(option);
+      const { base, origin } = targetOf(config);
+      if (origin === undefined || (origin !== base && !allowedOrigins.has(origin))) {
+        if (base === undefined || origin === undefined) throw unnamedOrigin(config, origin);
+        if (tracked[SENT] !== undefined) forget(tracked);
+        return config; // an absolute URL of another origin than the baseURL's: sent without the token
+      }
+      const scope = scopeOf(config, option);
       let token: AccessToken;
       try {
         token = await source.getToken(scope, { signal: signalOf(config) });
       } catch (error) {
         throw asCancel(error, config);
       }
-      config.headers.set('Authorization', `Bearer ${token.token}`);
-      guardRedirects(config, requestOrigin(config));
-      const retried = option instanceof Retry && retries.has(option);
-      (config as Tracked)[SENT] = new Sent(scope, token.token, config.data, retried);
+      // Ours wins over any Authorization the request has, `false` included; and axios's `auth`
+      // (Basic) would make the http adapter drop ours, so it goes too.
+      config.headers.set('Authorization', `Bearer ${token.token}`, true);
+      if (config.auth !== undefined) config.auth = undefined;
+      guardRedirects(config, origin);
+      tracked[SENT] = new Sent(scope, token.token, config.data, source);
       return config;
     },
 
@@ -160,7 +252,8 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       if (!axios.isAxiosError(error) || !error.config || !error.response) throw error;
       const config = error.config;
       const sent = (config as Tracked)[SENT];
-      if (sent === undefined || sent.retried || !retryOn.includes(error.response.status)) throw error;
+      // A retry's config (and every config derived from it) carries the marker: never a second retry.
+      if (sent === undefined || isRetry(config.token) || !retryOn.includes(error.response.status)) throw error;
       if (signalOf(config)?.aborted || !isReplayable(sent.data)) throw error;
       let fresh: AccessToken;
       const refused = Date.now();
@@ -176,7 +269,9 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       const marker = new Retry(sent.scope);
       retries.add(marker);
       const headers = new AxiosHeaders(config.headers);
-      headers.set('Authorization', `Bearer ${fresh.token}`);
+      headers.set('Authorization', `Bearer ${fresh.token}`, true);
+      // The same URL, baseURL and redirect guard as the refused request: the same origin, named.
+      // The spread copies the record too; the marker makes every handler that sees it again let go.
       return resend.request({ ...config, headers, data: sent.data, token: marker });
     },
   };

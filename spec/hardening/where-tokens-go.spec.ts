@@ -6,8 +6,10 @@ import nock from 'nock';
 import { withCache } from '../../lib/cache/with-cache.js';
 import { TokenError } from '../../lib/errors.js';
 import { attachToken } from '../../lib/interceptor/attach-token.js';
+import { tokenInterceptor } from '../../lib/interceptor/token-interceptor.js';
 import { clientCredentials } from '../../lib/sources/client-credentials.js';
 import { texas } from '../../lib/sources/texas.js';
+import { startRecordingApi } from '../support/recording-api.js';
 
 // Where a token may go besides the API it is for: redirects, other origins, plain http.
 
@@ -147,6 +149,33 @@ describe('where tokens go', () => {
     expect(seenByOther[2]).to.equal('Bearer the-token');
   });
 
+  describe("the caller's own Authorization: the token replaces it; token: false sends it", () => {
+    const echoed = async (request: Promise<{ data: { authorization: string | null } }>) => (await request).data.authorization;
+
+    it('replaces a Basic header set per request, and one in the instance defaults', async () => {
+      const instance = axios.create({ baseURL: url(api), headers: { Authorization: 'Basic aW5zdGFuY2U6ZGVmYXVsdA==' } });
+      attachToken(instance, { source, scope: SCOPE });
+      expect(await echoed(instance.get('/x'))).to.equal('Bearer the-token');
+      expect(await echoed(instance.get('/x', { headers: { Authorization: 'Basic dXNlcjpwYXNz' } }))).to.equal('Bearer the-token');
+      expect(await echoed(instance.get('/x', { headers: { authorization: 'Bearer its-own' } }))).to.equal('Bearer the-token');
+      expect(await echoed(instance.get('/x', { headers: { Authorization: false } }))).to.equal('Bearer the-token');
+    });
+
+    it("replaces axios's auth option (Basic), which would otherwise make the http adapter drop the token", async () => {
+      const instance = axios.create({ baseURL: url(api) });
+      attachToken(instance, { source, scope: SCOPE });
+      expect(await echoed(instance.get('/x', { auth: { username: 'user', password: 'pass' } }))).to.equal('Bearer the-token');
+    });
+
+    it('keeps the Authorization of a request sent with token: false', async () => {
+      const instance = axios.create({ baseURL: url(api), headers: { Authorization: 'Basic aW5zdGFuY2U6ZGVmYXVsdA==' } });
+      attachToken(instance, { source, scope: SCOPE });
+      expect(await echoed(instance.get('/x', { token: false, headers: { Authorization: 'Basic dXNlcjpwYXNz' } }))).to.equal('Basic dXNlcjpwYXNz');
+      expect(await echoed(instance.get('/x', { token: false }))).to.equal('Basic aW5zdGFuY2U6ZGVmYXVsdA==');
+      expect(await echoed(instance.get('/x', { token: false, auth: { username: 'user', password: 'pass' } }))).to.equal('Basic dXNlcjpwYXNz');
+    });
+  });
+
   it("leaves axios's own error for a refused request as axios made it: its config still holds the bearer (documented)", async () => {
     let minted = 0;
     const counting = withCache(async () => ({ token: `token-${(minted += 1)}`, expiresAt: Date.now() + 3_600_000 }));
@@ -170,5 +199,254 @@ describe('where tokens go', () => {
     for (const endpoint of ['http://127.0.0.1:7164/api/v1/token', 'http://localhost:7164/api/v1/token', 'http://[::1]:7164/api/v1/token']) {
       expect(() => texas({ endpoint })).to.not.throw();
     }
+  });
+});
+
+describe('a token goes only to an origin the user named: the baseURL\'s, or one in origins', () => {
+  let api: Awaited<ReturnType<typeof startRecordingApi>>;
+  let other: Awaited<ReturnType<typeof startRecordingApi>>;
+  let minted: number;
+  const source = withCache(async () => ({ token: `token-${(minted += 1)}`, expiresAt: Date.now() + 3_600_000 }));
+
+  before(async () => {
+    nock.restore();
+    api = await startRecordingApi();
+    other = await startRecordingApi();
+  });
+  after(async () => {
+    await api.close();
+    await other.close();
+    nock.activate();
+  });
+  beforeEach(() => {
+    minted = 0;
+    source.clear();
+    for (const server of [api, other]) {
+      server.seen.length = 0;
+      server.state.statuses = [];
+      server.state.requireToken = false;
+    }
+  });
+
+  /** An instance whose adapter records what would be sent, for URLs no server answers. */
+  function recording(defaults: Parameters<typeof axios.create>[0] = {}) {
+    const sent: { url: string; authorization: unknown }[] = [];
+    const instance = axios.create({
+      ...defaults,
+      adapter: async (config) => {
+        sent.push({ url: String(config.url), authorization: config.headers.get('Authorization') });
+        return { data: {}, status: 200, statusText: 'OK', headers: {}, config };
+      },
+    });
+    return { instance, sent };
+  }
+
+  const configurationError = async (request: Promise<unknown>) => {
+    const error = await request.then(
+      () => expect.fail('the request was sent'),
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(TokenError).with.property('code', 'configuration');
+    return (error as TokenError).message;
+  };
+
+  describe('attachToken on an instance that names no host', () => {
+    it("refuses axios's default export at once, saying what to pass, and leaves it untouched", async () => {
+      const before = [axios.interceptors.request, axios.interceptors.response].map((m) => (m as unknown as { handlers: unknown[] }).handlers.length);
+      expect(() => attachToken(axios, { source, scope: SCOPE })).to.throw(
+        TypeError,
+        "axios-m2m: attachToken needs to know where the token may go, and this instance has no baseURL: attach to axios.create({ baseURL: 'https://api.example' }) (never axios's default export, which every library shares), or pass origins: ['https://api.example']",
+      );
+      expect([axios.interceptors.request, axios.interceptors.response].map((m) => (m as unknown as { handlers: unknown[] }).handlers.length)).to.deep.equal(before);
+      // The issue's scenario: some other code in the process calls a third party through the default instance.
+      await axios.get(`${other.url}/third-party`);
+      expect(other.seen.map((r) => r.token)).to.deep.equal([undefined]);
+      expect(minted).to.equal(0);
+    });
+
+    it('refuses an instance created without a baseURL, unless origins are given', () => {
+      expect(() => attachToken(axios.create(), { source, scope: SCOPE })).to.throw(TypeError, /has no baseURL/);
+      expect(() => attachToken(axios.create({ baseURL: '' }), { source, scope: SCOPE })).to.throw(TypeError, /has no baseURL/);
+      expect(() => attachToken(axios.create(), { source, scope: SCOPE, origins: [] })).to.throw(TypeError, /has no baseURL/);
+      expect(() => attachToken(axios.create(), { source, scope: SCOPE, origins: [other.url] })).not.to.throw();
+    });
+  });
+
+  describe('an instance without a baseURL, with origins (one client for several hosts)', () => {
+    it('gives the token to the listed origins, with a scope function mapping URLs to scopes', async () => {
+      const instance = axios.create();
+      const scopes: string[] = [];
+      attachToken(instance, {
+        source,
+        origins: [api.url, other.url],
+        scope: (config) => {
+          const scope = config.url?.startsWith(other.url) ? 'api://other/.default' : 'api://api/.default';
+          scopes.push(scope);
+          return scope;
+        },
+      });
+      await instance.get(`${api.url}/a`);
+      await instance.get(`${other.url}/b`);
+      expect(api.seen.map((r) => r.token)).to.deep.equal(['token-1']);
+      expect(other.seen.map((r) => r.token)).to.deep.equal(['token-2']); // its own scope, its own token
+      expect(scopes).to.deep.equal(['api://api/.default', 'api://other/.default']);
+    });
+
+    it('fails a request to an origin not listed with a TokenError naming it, and sends nothing', async () => {
+      const instance = axios.create();
+      attachToken(instance, { source, scope: SCOPE, origins: [api.url] });
+      const message = await configurationError(instance.get(`${other.url}/elsewhere?secret=1`));
+      expect(message).to.equal(
+        `no token for GET ${other.url}/elsewhere: it goes to ${other.url}, which is neither the baseURL's origin nor in origins; ` +
+          'use axios.create({ baseURL }), list the origin in origins, or send this request with token: false',
+      );
+      expect(other.seen).to.deep.equal([]);
+      expect(minted).to.equal(0);
+      await instance.get(`${other.url}/public`, { token: false }); // the way to call it without a token
+      expect(other.seen.map((r) => [r.url, r.token])).to.deep.equal([['/public', undefined]]);
+    });
+
+    it('fails a relative URL (its origin cannot be told) and a protocol-relative one', async () => {
+      const { instance, sent } = recording();
+      attachToken(instance, { source, scope: SCOPE, origins: ['https://api.example'] });
+      expect(await configurationError(instance.get('/relative'))).to.match(/^no token for GET \/relative: it goes to a URL whose origin cannot be told/);
+      expect(await configurationError(instance.get('//api.example/x'))).to.match(/^no token for GET \/\/api.example\/x: it goes to a URL whose origin/);
+      expect(sent).to.deep.equal([]);
+    });
+
+    it('takes a per-request baseURL as named', async () => {
+      const instance = axios.create();
+      attachToken(instance, { source, scope: SCOPE, origins: [api.url] });
+      await instance.get('/named-by-request', { baseURL: other.url });
+      expect(other.seen.map((r) => r.token)).to.deep.equal(['token-1']);
+    });
+  });
+
+  describe('tokenInterceptor() registered by hand, or a baseURL removed later', () => {
+    it('fails each request of an instance without a baseURL or origins with a TokenError naming the origin', async () => {
+      const instance = axios.create();
+      const { request, responseError } = tokenInterceptor({ source, scope: SCOPE });
+      instance.interceptors.request.use(request);
+      instance.interceptors.response.use(undefined, responseError);
+      const message = await configurationError(instance.get(`${other.url}/x`));
+      expect(message).to.match(new RegExp(`^no token for GET ${other.url}/x: it goes to ${other.url}, which is neither`));
+      expect(other.seen).to.deep.equal([]);
+      expect(minted).to.equal(0);
+    });
+
+    it('fails requests once the baseURL is removed from the instance', async () => {
+      const instance = axios.create({ baseURL: api.url });
+      attachToken(instance, { source, scope: SCOPE });
+      await instance.get('/before');
+      instance.defaults.baseURL = undefined;
+      await configurationError(instance.get(`${other.url}/after`));
+      await configurationError(instance.get('/after'));
+      expect(api.seen.map((r) => [r.url, r.token])).to.deep.equal([['/before', 'token-1']]);
+      expect(other.seen).to.deep.equal([]);
+    });
+
+    it('fails requests when the baseURL does not parse', async () => {
+      const { instance, sent } = recording({ baseURL: 'api.example/v1' });
+      attachToken(instance, { source, scope: SCOPE });
+      expect(await configurationError(instance.get('/x'))).to.match(/it goes to a URL whose origin cannot be told/);
+      expect(sent).to.deep.equal([]);
+    });
+  });
+
+  describe('absolute, protocol-relative and per-request baseURL URLs, resolved as axios resolves them', () => {
+    it('sends an absolute URL of another origin without the token (silently: the baseURL names where it goes)', async () => {
+      const instance = axios.create({ baseURL: api.url });
+      attachToken(instance, { source, scope: SCOPE });
+      await instance.get(`${other.url}/built-from-input`);
+      await instance.get(`${api.url}/same-origin-absolute`);
+      expect(other.seen.map((r) => r.token)).to.deep.equal([undefined]);
+      expect(api.seen.map((r) => r.token)).to.deep.equal(['token-1']);
+    });
+
+    it('gives no token to a protocol-relative URL of another host, with a custom adapter that would send it', async () => {
+      const { instance, sent } = recording({ baseURL: 'https://api.example/v1' });
+      attachToken(instance, { source, scope: SCOPE });
+      await instance.get('//other.example/x');
+      await instance.get('//api.example/y'); // the baseURL's protocol and host: the same origin
+      await instance.get('//api.example:8443/z'); // another port: another origin
+      expect(sent).to.deep.equal([
+        { url: '//other.example/x', authorization: undefined },
+        { url: '//api.example/y', authorization: 'Bearer token-1' },
+        { url: '//api.example:8443/z', authorization: undefined },
+      ]);
+    });
+
+    it('gives the token to a protocol-relative URL of a listed origin', async () => {
+      const { instance, sent } = recording({ baseURL: 'https://api.example' });
+      attachToken(instance, { source, scope: SCOPE, origins: ['https://other.example'] });
+      await instance.get('//other.example/x');
+      expect(sent).to.deep.equal([{ url: '//other.example/x', authorization: 'Bearer token-1' }]);
+    });
+
+    it("gives the token to a per-request baseURL's origin, and nothing to the instance's then", async () => {
+      const instance = axios.create({ baseURL: api.url });
+      attachToken(instance, { source, scope: SCOPE });
+      await instance.get('/x', { baseURL: other.url });
+      await instance.get(`${api.url}/x`, { baseURL: other.url }); // absolute, to the instance's origin: not named by this request
+      expect(other.seen.map((r) => r.token)).to.deep.equal(['token-1']);
+      expect(api.seen.map((r) => r.token)).to.deep.equal([undefined]);
+    });
+
+    it('with allowAbsoluteUrls: false, an absolute URL goes under the baseURL, and so does the token', async () => {
+      const instance = axios.create({ baseURL: api.url, allowAbsoluteUrls: false });
+      attachToken(instance, { source, scope: SCOPE });
+      await instance.get(`${other.url}/x`);
+      expect(other.seen).to.deep.equal([]);
+      expect(api.seen.map((r) => r.token)).to.deep.equal(['token-1']);
+    });
+  });
+
+  describe('the 401 retry follows the same rule', () => {
+    it('retries an absolute URL of a listed origin there, with the fresh token', async () => {
+      const instance = axios.create({ baseURL: api.url });
+      attachToken(instance, { source, scope: SCOPE, origins: [other.url] });
+      other.state.statuses = [401];
+      const response = await instance.get(`${other.url}/x`);
+      expect(response.status).to.equal(200);
+      expect(other.seen.map((r) => r.token)).to.deep.equal(['token-1', 'token-2']);
+      expect(api.seen).to.deep.equal([]);
+    });
+
+    // axios's merge copies the record of what we sent into a config re-sent through the instance:
+    // a re-send that goes elsewhere, or says token: false, must not be retried with a token.
+    for (const [name, change] of [
+      ['to another origin', (o: string) => ({ url: `${o}/fallback` })],
+      ['with token: false', () => ({ token: false as const })],
+    ] as const) {
+      it(`never retries with a token a refused request that a user's interceptor re-sent ${name}`, async () => {
+        const instance = axios.create({ baseURL: api.url });
+        // Registered first: it sees the first 401, before the token interceptor does.
+        instance.interceptors.response.use(undefined, (error: AxiosError) => {
+          const config = error.config as InternalAxiosRequestConfig & { resent?: boolean };
+          if (config.resent) throw error;
+          return instance.request({ ...config, ...change(other.url), resent: true } as never);
+        });
+        attachToken(instance, { source, scope: SCOPE });
+        api.state.statuses = [401];
+        other.state.statuses = [401];
+        api.state.requireToken = other.state.requireToken = true;
+        const error = (await instance.get('/x').catch((e: unknown) => e)) as AxiosError;
+        expect(error.response?.status).to.equal(401);
+        // The header we set on the first pass is dropped too: the re-send goes without a token.
+        expect(api.seen.map((r) => r.token)).to.deep.equal(name === 'with token: false' ? ['token-1', undefined] : ['token-1']);
+        expect(other.seen.map((r) => r.token)).to.deep.equal(name === 'with token: false' ? [] : [undefined]);
+        expect(minted).to.equal(1);
+      });
+    }
+
+    it('gives back the 401 of an absolute URL of another origin as it is: no token, no retry, no refresh', async () => {
+      const instance = axios.create({ baseURL: api.url });
+      attachToken(instance, { source, scope: SCOPE });
+      other.state.requireToken = true;
+      const error = (await instance.get(`${other.url}/x`).catch((e: unknown) => e)) as AxiosError;
+      expect(error.response?.status).to.equal(401);
+      expect(other.seen.map((r) => r.token)).to.deep.equal([undefined]);
+      expect(minted).to.equal(0);
+    });
   });
 });

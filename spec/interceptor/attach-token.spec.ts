@@ -165,6 +165,35 @@ describe('attachToken(api, { source, scope })', () => {
     expect(counting.fetches).to.have.length(2);
   });
 
+  it('retries a 403 with retryOn: [401, 403], once, with a forced refresh', async () => {
+    attachToken(instance, { source: counting.source, scope: SCOPE, retryOn: [401, 403] });
+    api.state.statuses = [403];
+    const response = await instance.get('/things');
+    expect(response.status).to.equal(200);
+    expect(api.seen.map((r) => r.token)).to.deep.equal([`${SCOPE}#1`, `${SCOPE}#2`]);
+    expect(counting.fetches.map((f) => f.forceRefresh)).to.deep.equal([false, true]);
+  });
+
+  it('does not retry a 403 or a 500 by default: the caller gets it after one attempt', async () => {
+    attachToken(instance, { source: counting.source, scope: SCOPE });
+    for (const status of [403, 500]) {
+      api.state.statuses = [status];
+      const error = (await instance.get(`/status/${status}`).catch((e: unknown) => e)) as AxiosError;
+      expect(error.response?.status).to.equal(status);
+    }
+    expect(api.seen.map((r) => r.url)).to.deep.equal(['/status/403', '/status/500']);
+    expect(counting.fetches.filter((f) => f.forceRefresh)).to.have.length(0);
+  });
+
+  it('takes retryOn as the whole list: with [403], a 401 is given back without a retry', async () => {
+    attachToken(instance, { source: counting.source, scope: SCOPE, retryOn: [403] });
+    api.state.statuses = [401];
+    const error = (await instance.get('/things').catch((e: unknown) => e)) as AxiosError;
+    expect(error.response?.status).to.equal(401);
+    expect(api.seen).to.have.length(1);
+    expect(counting.fetches.filter((f) => f.forceRefresh)).to.have.length(0);
+  });
+
   it('gives the caller the TokenError when the forced refresh fails, not the 401', async () => {
     attachToken(instance, { source: counting.source, scope: SCOPE });
     await instance.get('/warm');
@@ -245,6 +274,56 @@ describe('attachToken(api, { source, scope })', () => {
     expect(counting.fetches.filter((f) => f.forceRefresh)).to.have.length(1);
   });
 
+  it("never retries twice when the user's own response interceptor re-sends the refused retry", async () => {
+    attachToken(instance, { source: counting.source, scope: SCOPE });
+    // Registered after attachToken: it sees the retry's 401 and re-sends that config through the instance.
+    instance.interceptors.response.use(undefined, (error: AxiosError) => {
+      const config = error.config as AxiosError['config'] & { resentByUser?: boolean };
+      if (error.response?.status !== 401 || config?.resentByUser) throw error;
+      return instance.request({ ...config, resentByUser: true } as never);
+    });
+    api.state.requireToken = true;
+    api.state.statuses = [401, 401, 401, 401, 401];
+    const error = (await instance.get('/things').catch((e: unknown) => e)) as AxiosError;
+    expect(error.response?.status).to.equal(401);
+    // The first attempt, our one retry, the user's re-send (with the current token): no retry of that.
+    expect(api.seen.map((r) => r.token)).to.deep.equal([`${SCOPE}#1`, `${SCOPE}#2`, `${SCOPE}#2`]);
+    expect(counting.fetches.filter((f) => f.forceRefresh)).to.have.length(1);
+  });
+
+  for (const registrations of [2, 3]) {
+    it(`retries at most once with tokenInterceptor() registered ${registrations} times on one instance`, async () => {
+      for (let i = 0; i < registrations; i++) {
+        const { request, responseError } = tokenInterceptor({ source: counting.source, scope: SCOPE });
+        instance.interceptors.request.use(request);
+        instance.interceptors.response.use(undefined, responseError);
+      }
+      api.state.requireToken = true;
+      api.state.statuses = [401, 401, 401, 401, 401];
+      const error = (await instance.get('/things').catch((e: unknown) => e)) as AxiosError;
+      expect(error.response?.status).to.equal(401);
+      expect(api.seen.map((r) => r.token)).to.deep.equal([`${SCOPE}#1`, `${SCOPE}#2`]);
+      expect(counting.fetches.filter((f) => f.forceRefresh)).to.have.length(1);
+    });
+  }
+
+  it('refuses a second attachToken on one instance, naming detach(); attaching again after detach() works', async () => {
+    const detach = attachToken(instance, { source: counting.source, scope: SCOPE });
+    expect(() => attachToken(instance, { source: counting.source, scope: SCOPE })).to.throw(
+      TypeError,
+      'axios-m2m: attachToken was already called on this instance: call the detach() function it returned before attaching again',
+    );
+    detach();
+    attachToken(instance, { source: counting.source, scope: SCOPE });
+    api.state.requireToken = true;
+    api.state.statuses = [401, 401, 401];
+    const error = (await instance.get('/things').catch((e: unknown) => e)) as AxiosError;
+    expect(error.response?.status).to.equal(401);
+    expect(api.seen.map((r) => r.token)).to.deep.equal([`${SCOPE}#1`, `${SCOPE}#2`]);
+    // Another instance is another matter.
+    expect(() => attachToken(axios.create({ baseURL: api.url }), { source: counting.source, scope: SCOPE })).not.to.throw();
+  });
+
   it('returns the 401 of an aborted request without a retry', async () => {
     const { responseError } = tokenInterceptor({ source: counting.source, scope: SCOPE });
     const controller = new AbortController();
@@ -302,10 +381,6 @@ describe('attachToken(api, { source, scope })', () => {
       attachToken(allowed, { source: counting.source, scope: SCOPE, origins: [other.url] });
       await allowed.get(`${other.url}/allowed`);
       expect(other.seen[1]!.token).to.equal(`${SCOPE}#1`);
-      const noBase = axios.create();
-      attachToken(noBase, { source: counting.source, scope: SCOPE });
-      await noBase.get(`${other.url}/no-base`);
-      expect(other.seen[2]!.token).to.equal(`${SCOPE}#1`);
     } finally {
       await other.close();
     }
@@ -316,5 +391,85 @@ describe('attachToken(api, { source, scope })', () => {
     expect(() => attachToken(instance, { source: counting.source, scope: 42 as never })).to.throw(TypeError, /scope/);
     expect(() => attachToken(instance, { source: counting.source, origins: ['not a url'] })).to.throw(TypeError, /origins/);
     expect(() => attachToken({} as never, { source: counting.source })).to.throw(TypeError, /axios instance/);
+  });
+});
+
+describe('the request option token: false, undefined/null, or { scope?: string }; anything else is refused', () => {
+  let api: Awaited<ReturnType<typeof startRecordingApi>>;
+  let counting: ReturnType<typeof countingSource>;
+  let instance: AxiosInstance;
+
+  before(async () => {
+    api = await startRecordingApi();
+  });
+  after(() => api.close());
+  beforeEach(() => {
+    api.seen.length = 0;
+    counting = countingSource();
+    instance = axios.create({ baseURL: api.url });
+    attachToken(instance, { source: counting.source, scope: SCOPE });
+  });
+
+  const refused: [string, unknown, string][] = [
+    [
+      'a string (not a shorthand for { scope })',
+      'api://x/.default',
+      'axios-m2m: expected the request option token to be false, undefined or { scope: string }, got "api://x/.default": a scope goes in an object, token: { scope: "api://x/.default" }',
+    ],
+    ['0', 0, 'axios-m2m: expected the request option token to be false, undefined or { scope: string }, got number 0'],
+    ['true', true, 'axios-m2m: expected the request option token to be false, undefined or { scope: string }, got boolean true'],
+    ['an array', ['api://x/.default'], 'axios-m2m: expected the request option token to be false, undefined or { scope: string }, got an array'],
+    [
+      '{ scope: null }',
+      { scope: null },
+      'axios-m2m: expected the request option token.scope to be a non-empty string, got null: leave scope out for the default scope, or write token: false for no token',
+    ],
+    [
+      '{ scope: 42 }',
+      { scope: 42 },
+      'axios-m2m: expected the request option token.scope to be a non-empty string, got number 42: leave scope out for the default scope, or write token: false for no token',
+    ],
+    [
+      "{ scope: '' }",
+      { scope: '' },
+      'axios-m2m: expected the request option token.scope to be a non-empty string, got "": leave scope out for the default scope, or write token: false for no token',
+    ],
+  ];
+  for (const [name, value, message] of refused) {
+    it(`rejects ${name} with a TypeError before anything is sent, and fetches no token`, async () => {
+      const error = await instance.get('/things', { token: value as never }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(TypeError).with.property('message', message);
+      expect(api.seen).to.deep.equal([]);
+      expect(counting.fetches).to.deep.equal([]);
+    });
+  }
+
+  it('rejects a wrong token in the instance config the same way, for every request', async () => {
+    const wrong = axios.create({ baseURL: api.url, token: 'api://x/.default' as never });
+    attachToken(wrong, { source: counting.source, scope: SCOPE });
+    const error = await wrong.get('/things').catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(TypeError).with.property('message').that.matches(/^axios-m2m: expected the request option token to be/);
+    expect(api.seen).to.deep.equal([]);
+  });
+
+  it('shortens a long value in the message', async () => {
+    const error = (await instance.get('/things', { token: 'x'.repeat(100_000) as never }).catch((e: unknown) => e)) as TypeError;
+    expect(error).to.be.instanceOf(TypeError);
+    expect(error.message.length).to.be.below(300);
+  });
+
+  it('takes undefined and null as "no scope of its own": the default scope', async () => {
+    await instance.get('/a', { token: undefined });
+    await instance.get('/b', { token: null });
+    await instance.get('/c', { token: {} });
+    expect(api.seen.map((r) => r.token)).to.deep.equal([`${SCOPE}#1`, `${SCOPE}#1`, `${SCOPE}#1`]);
+  });
+
+  it('rejects a scope function that returns something other than a string or undefined', async () => {
+    const mapped = axios.create({ baseURL: api.url });
+    attachToken(mapped, { source: counting.source, scope: () => 42 as never });
+    const error = await mapped.get('/things').catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(TypeError).with.property('message', 'axios-m2m: expected the scope function to return a non-empty string or undefined, got number 42');
+    expect(api.seen).to.deep.equal([]);
   });
 });
