@@ -1,4 +1,5 @@
 import { TokenError, isTokenError } from '../errors.js';
+import { forMessage } from '../options.js';
 
 // Why every waiter of a shared fetch gets its own error: axios appends each caller's stack to the
 // error it rejects with (Axios.request), and loggers, frameworks and users set fields on errors.
@@ -29,7 +30,7 @@ export function ownError(error: unknown, scope: string): unknown {
     void String(copy.message);
     return copy;
   } catch {
-    return new TokenError('unknown', `token request for ${scope} failed with an error that cannot be copied`, {
+    return new TokenError('unknown', `token request for ${forMessage(scope)} failed with an error that cannot be copied`, {
       scope,
       cause: error,
     });

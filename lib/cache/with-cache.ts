@@ -1,7 +1,7 @@
 import pMemoize from 'p-memoize';
 import { TokenError, isTokenError } from '../errors.js';
 import { channels, publish } from '../events.js';
-import { count, duration, optionalFunction, optionalObject, optionalString, fail } from '../options.js';
+import { count, duration, optionalFunction, optionalObject, optionalString, fail, forMessage, scopeProblem } from '../options.js';
 import type { AccessToken, FetchToken, GetTokenOptions, TokenSource } from '../types.js';
 import { abortable } from './abortable.js';
 import { ownError } from './own-error.js';
@@ -117,6 +117,13 @@ class TokenCache implements CachedTokenSource {
   }
 
   getToken(scope: string, options?: GetTokenOptions): Promise<AccessToken> {
+    // The same rule for every source, before the key or any fetch sees the scope: nothing is
+    // reinterpreted (`123`, `{}`, CR/LF, '' never reach a fetch function). Built-in sources add
+    // their own stricter checks (Entra ID: no whitespace) in their fetch functions.
+    const invalid = scopeProblem(scope, { allowList: true });
+    if (invalid) return Promise.reject(invalid);
+    // A caller that has given up already gets its reason, not a fetch nobody waits for.
+    if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     const key = this.#cacheKey(scope);
     let pending: Promise<FetchedToken>;
     if (options?.forceRefresh) {
@@ -191,9 +198,9 @@ class TokenCache implements CachedTokenSource {
   async #fetchWithDeadline(scope: string, forceRefresh: boolean): Promise<AccessToken> {
     const deadline = new AbortController();
     const timer = setTimeout(() => {
-      const where = this.#endpoint ? ` from ${this.#endpoint}` : '';
+      const where = this.#endpoint ? ` from ${forMessage(this.#endpoint)}` : '';
       deadline.abort(
-        new TokenError('timeout', `token request for ${scope}${where} timed out after ${this.#timeout} ms`, {
+        new TokenError('timeout', `token request for ${forMessage(scope)}${where} timed out after ${this.#timeout} ms`, {
           scope,
           endpoint: this.#endpoint,
         }),

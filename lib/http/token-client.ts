@@ -1,7 +1,7 @@
 import axios, { AxiosError, type AxiosInstance } from 'axios';
 import axiosRetryExport, { exponentialDelay, retryAfter } from 'axios-retry';
 import { TokenError, isTokenError } from '../errors.js';
-import { count, duration } from '../options.js';
+import { count, duration, forMessage } from '../options.js';
 import type { AccessToken } from '../types.js';
 import type { Endpoint } from './endpoint.js';
 import { routeTo, type ProxyOptions } from './proxy.js';
@@ -138,7 +138,7 @@ export class TokenClient {
   #error(request: TokenRequest, code: string, what: string, details: Record<string, unknown> = {}): TokenError {
     const { scope } = request;
     const endpoint = this.endpoint.label;
-    const subject = request.subject ?? `token request for ${scope}`;
+    const subject = request.subject ?? `token request for ${forMessage(scope)}`;
     return new TokenError(code, `${subject} failed: ${what} (${endpoint})`, { scope, endpoint, ...details });
   }
 

@@ -3,7 +3,7 @@ import { withCache, type CachedTokenSource, type SourceCacheOptions } from '../c
 import { TokenError } from '../errors.js';
 import { parseEndpoint } from '../http/endpoint.js';
 import { TokenClient, type HttpOptions } from '../http/token-client.js';
-import { assertScope, fail, optionalObject, optionalString } from '../options.js';
+import { assertScope, fail, forMessage, optionalObject, optionalString } from '../options.js';
 import { CLIENT_ASSERTION_TYPE, importAssertionKey, signClientAssertion } from './client-assertion.js';
 
 /** Options of {@link clientCredentials}. Every field is optional when the environment has it. */
@@ -106,7 +106,7 @@ function clientAuthentication(
       assertion = await signClientAssertion(key, { clientId, audience });
     } catch {
       // Checked at creation, so this is unexpected; the cause is left out as it may describe the key.
-      throw new TokenError('configuration', `token request for ${scope} failed: could not sign the client assertion (${label})`, {
+      throw new TokenError('configuration', `token request for ${forMessage(scope)} failed: could not sign the client assertion (${label})`, {
         scope,
         endpoint: label,
       });

@@ -5,7 +5,7 @@ import { currentUserToken } from '../context/user-token.js';
 import { TokenError } from '../errors.js';
 import { parseEndpoint } from '../http/endpoint.js';
 import { TokenClient, type HttpOptions } from '../http/token-client.js';
-import { assertScope, count, fail, optionalObject, optionalString } from '../options.js';
+import { assertScope, count, fail, forMessage, optionalObject, optionalString } from '../options.js';
 import type { AccessToken, GetTokenOptions } from '../types.js';
 
 /** Identity providers that Texas's `/api/v1/token/exchange` serves (`azuread` is the older name of `entra_id`). */
@@ -63,7 +63,7 @@ export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
   function noUserToken(scope: string): TokenError {
     return new TokenError(
       'no_user_token',
-      `token exchange for ${scope} needs the user's token, and there is none here: ` +
+      `token exchange for ${forMessage(scope)} needs the user's token, and there is none here: ` +
         'run the call inside captureUserToken(), captureUserTokenKoa() or withUserToken(), for a request with Authorization: Bearer',
       { scope, endpoint: endpoint.label },
     );
