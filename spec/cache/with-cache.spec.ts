@@ -180,10 +180,50 @@ describe('withCache(fetch)', () => {
   });
 
   it('rejects with a signal that is already aborted, without fetching for it', async () => {
-    const { fetch } = countingFetch();
+    const { calls, fetch } = countingFetch();
     const source = withCache(fetch);
-    const error = await source.getToken('s', { signal: AbortSignal.abort() }).then(() => null, (e: unknown) => e);
-    expect(error).to.have.property('name', 'AbortError');
+    for (const forceRefresh of [false, true]) {
+      const error = await source.getToken('s', { signal: AbortSignal.abort(), forceRefresh }).then(() => null, (e: unknown) => e);
+      expect(error).to.have.property('name', 'AbortError');
+    }
+    await settle();
+    expect(calls).to.have.length(0);
+    expect(source.size).to.equal(0);
+  });
+
+  it("does not let the last caller's abort end the fetch it joined: the others get the token", async () => {
+    const { calls, fetch } = manualFetch();
+    const source = withCache(fetch);
+    const first = source.getToken('s');
+    const second = source.getToken('s', { signal: new AbortController().signal });
+    const controller = new AbortController();
+    const last = source.getToken('s', { signal: controller.signal });
+    await settle();
+    expect(calls).to.have.length(1);
+    controller.abort();
+    expect(await last.then(() => null, (e: unknown) => e)).to.have.property('name', 'AbortError');
+    expect(calls[0]!.options.signal?.aborted).to.equal(false);
+    calls[0]!.resolve(token('t'));
+    expect((await first).token).to.equal('t');
+    expect((await second).token).to.equal('t');
+    expect(calls).to.have.length(1);
+  });
+
+  it('keeps the fetch going when the caller that started it aborts before anyone joins; a later caller gets its token', async () => {
+    const { calls, fetch } = manualFetch();
+    const source = withCache(fetch);
+    const controller = new AbortController();
+    const starter = source.getToken('s', { signal: controller.signal });
+    await settle();
+    controller.abort(new Error('gave up'));
+    expect(await starter.then(() => null, (e: unknown) => e)).to.have.property('message', 'gave up');
+    const later = source.getToken('s');
+    await settle();
+    expect(calls).to.have.length(1); // joined, not started again
+    expect(calls[0]!.options.signal?.aborted).to.equal(false);
+    calls[0]!.resolve(token('t'));
+    expect((await later).token).to.equal('t');
+    expect(source.size).to.equal(1);
   });
 
   it('ends a hanging fetch at the deadline with code timeout and aborts its signal', async () => {
@@ -200,6 +240,165 @@ describe('withCache(fetch)', () => {
       'token request for api://x/.default from http://127.0.0.1:7164/api/v1/token timed out after 5000 ms',
     );
     expect(calls[0]!.options.signal?.aborted).to.equal(true);
+  });
+
+  it('holds the deadline against a fetcher that ignores its signal, and drops the late answer', async () => {
+    const { calls, fetch } = manualFetch();
+    const source = withCache(fetch, { timeout: 5_000 });
+    const waiters = [source.getToken('s'), source.getToken('s')].map((w) => w.then(() => null, (e: unknown) => e));
+    await clock.tickAsync(5_000);
+    const errors = (await Promise.all(waiters)) as TokenError[];
+    expect(errors.map((e) => e.code)).to.deep.equal(['timeout', 'timeout']);
+    calls[0]!.resolve(token('late')); // the fetcher ignored the abort and answers anyway
+    await settle();
+    expect(source.size).to.equal(0);
+    const next = source.getToken('s');
+    await settle();
+    expect(calls).to.have.length(2); // a new fetch, not the late token
+    calls[1]!.resolve(token('fresh'));
+    expect((await next).token).to.equal('fresh');
+  });
+
+  it('does not end a fetch that answers just before the deadline', async () => {
+    const { calls, fetch } = manualFetch();
+    const source = withCache(fetch, { timeout: 5_000 });
+    const pending = source.getToken('s');
+    await clock.tickAsync(4_999);
+    calls[0]!.resolve(token('in time'));
+    await clock.tickAsync(1);
+    expect((await pending).token).to.equal('in time');
+    expect(calls[0]!.options.signal?.aborted).to.equal(false);
+  });
+
+  describe('a failing background refresh', () => {
+    /** A cached token of 100 s (serve 90 s, refresh from 75 s), then 76 s on: a refresh is due. */
+    async function dueForRefresh() {
+      const { calls, fetch } = manualFetch();
+      const source = withCache(fetch);
+      const first = source.getToken('s');
+      await settle();
+      calls[0]!.resolve(token('old', 100_000));
+      await first;
+      await clock.tickAsync(76_000);
+      return { calls, source };
+    }
+    /** A call that serves the current token and may start a refresh, and lets that refresh begin. */
+    async function call(source: ReturnType<typeof withCache>) {
+      const served = (await source.getToken('s')).token;
+      await settle();
+      return served;
+    }
+
+    it('keeps serving, backs off (1 s, then 2 s), retries, and serves the new token once a retry succeeds', async () => {
+      sinon.stub(Math, 'random').returns(1); // no jitter: the backoff is exactly 1 s, then 2 s
+      try {
+        const { calls, source } = await dueForRefresh();
+        expect(await call(source)).to.equal('old');
+        expect(calls).to.have.length(2);
+        calls[1]!.reject(new TokenError('server_error', 'down', { status: 503 }));
+        await settle();
+        await clock.tickAsync(999);
+        expect(await call(source)).to.equal('old');
+        expect(calls).to.have.length(2); // still backing off
+        await clock.tickAsync(1);
+        expect(await call(source)).to.equal('old');
+        expect(calls).to.have.length(3); // retried after 1 s
+        calls[2]!.reject(new TokenError('server_error', 'down', { status: 503 }));
+        await settle();
+        await clock.tickAsync(1_999);
+        expect(await call(source)).to.equal('old');
+        expect(calls).to.have.length(3); // the second backoff is 2 s
+        await clock.tickAsync(1);
+        expect(await call(source)).to.equal('old');
+        expect(calls).to.have.length(4);
+        calls[3]!.resolve(token('new', 100_000));
+        await settle();
+        expect(await call(source)).to.equal('new');
+        expect(calls).to.have.length(4); // the new token is fresh: no refresh
+      } finally {
+        sinon.restore();
+      }
+    });
+
+    it('starts over at 1 s after a success: the backoff belongs to one token', async () => {
+      sinon.stub(Math, 'random').returns(1);
+      try {
+        const { calls, source } = await dueForRefresh();
+        await call(source);
+        calls[1]!.reject(new TokenError('server_error', 'down'));
+        await settle();
+        await clock.tickAsync(1_000);
+        await call(source);
+        calls[2]!.resolve(token('new', 100_000));
+        await settle();
+        await clock.tickAsync(76_000); // the new token is due for its own refresh
+        expect(await call(source)).to.equal('new');
+        expect(calls).to.have.length(4);
+        calls[3]!.reject(new TokenError('server_error', 'down'));
+        await settle();
+        await clock.tickAsync(1_000);
+        await call(source);
+        expect(calls).to.have.length(5);
+      } finally {
+        sinon.restore();
+      }
+    });
+  });
+
+  describe('the forced second fetch (a fetch that returns the refused token)', () => {
+    it('is not made when the fetch a forced caller joined returns another token', async () => {
+      const { calls, fetch } = manualFetch();
+      const source = withCache(fetch);
+      const first = source.getToken('s');
+      await settle();
+      calls[0]!.resolve(token('refused', 100_000));
+      await first;
+      await clock.tickAsync(80_000);
+      await source.getToken('s'); // a background refresh
+      const forced = source.getToken('s', { forceRefresh: true }); // joins it
+      await settle();
+      calls[1]!.resolve(token('other'));
+      expect((await forced).token).to.equal('other');
+      await settle();
+      expect(calls).to.have.length(2);
+    });
+
+    it('is made for a plain caller whose fetch, after a 401, returns the refused token again', async () => {
+      const { calls, fetch } = manualFetch();
+      const source = withCache(fetch);
+      const first = source.getToken('s');
+      await settle();
+      calls[0]!.resolve(token('refused'));
+      await first;
+      const forced = source.getToken('s', { forceRefresh: true });
+      await settle();
+      calls[1]!.reject(new TokenError('server_error', 'down')); // the forced refresh fails
+      await forced.catch(() => {});
+      const plain = source.getToken('s'); // the entry is still marked refused: a miss
+      await settle();
+      expect(calls[2]!.options.forceRefresh).to.equal(false);
+      calls[2]!.resolve(token('refused')); // e.g. Texas, from its own cache
+      await settle();
+      expect(calls).to.have.length(4);
+      expect(calls[3]!.options.forceRefresh).to.equal(true);
+      calls[3]!.resolve(token('fresh'));
+      expect((await plain).token).to.equal('fresh');
+    });
+
+    it('is not repeated when a forced fetch itself returns the refused token: no loop', async () => {
+      const { calls, fetch } = manualFetch();
+      const source = withCache(fetch);
+      const first = source.getToken('s');
+      await settle();
+      calls[0]!.resolve(token('refused'));
+      await first;
+      const forced = source.getToken('s', { forceRefresh: true });
+      await settle();
+      calls[1]!.resolve(token('refused')); // the endpoint insists
+      expect((await forced).token).to.equal('refused'); // the API decides again; the interceptor retries once
+      await settle();
+      expect(calls).to.have.length(2);
+    });
   });
 
   it('holds at most maxEntries scopes', async () => {
