@@ -1,6 +1,7 @@
-import axios, { type AxiosAdapter } from 'axios';
+import axios from 'axios';
 import { expect } from 'chai';
 import sinon from 'sinon';
+import type { CachedTokenSource } from '../../lib/cache/with-cache.js';
 import { attachToken } from '../../lib/interceptor/attach-token.js';
 import { clientCredentials } from '../../lib/sources/client-credentials.js';
 import { texas } from '../../lib/sources/texas.js';
@@ -38,20 +39,8 @@ const PHASES: SoakPhase[] = [
 
 type SourceKind = 'texas' | 'clientCredentials';
 
-/** The package's sources use axios.create(): for the moment they are created, axios's default adapter is the endpoint's. */
-function withAdapter<T>(adapter: AxiosAdapter, create: () => T): T {
-  const before = axios.defaults.adapter;
-  axios.defaults.adapter = adapter;
-  try {
-    return create();
-  } finally {
-    axios.defaults.adapter = before;
-  }
-}
-
-function createSource(kind: SourceKind, endpoint: FlappingEndpoint, options: Record<string, unknown> = {}): TokenSource {
-  return withAdapter(endpoint.adapter(), () =>
-    kind === 'texas'
+function createSource(kind: SourceKind, options: Record<string, unknown> = {}): TokenSource {
+  return kind === 'texas'
       ? texas({ endpoint: 'http://127.0.0.1:7164/api/v1/token', ...HTTP, ...options })
       : clientCredentials({
           tokenEndpoint: 'https://login.example/tenant/oauth2/v2.0/token',
@@ -60,8 +49,7 @@ function createSource(kind: SourceKind, endpoint: FlappingEndpoint, options: Rec
           proxy: false,
           ...HTTP,
           ...options,
-        }),
-  );
+        });
 }
 
 interface Run {
@@ -85,17 +73,25 @@ async function soak(run: Run): Promise<SoakResult> {
 
 async function soakOn(clock: sinon.SinonFakeTimers, run: Run): Promise<SoakResult> {
   const endpoint = new FlappingEndpoint({ lifetime: LIFETIME, texasCache: run.kind === 'texas' });
-  const source = createSource(run.kind, endpoint, run.options);
-  const api = axios.create({ baseURL: 'https://api.example', adapter: endpoint.apiAdapter() });
-  attachToken(api, { source: run.wrap ? run.wrap(source, endpoint) : source, scope: SCOPE });
-  return runSoak({
-    api,
-    endpoint,
-    scope: SCOPE,
-    phases: run.phases ?? PHASES,
-    settings: SETTINGS,
-    sleep: async (ms) => void (await clock.tickAsync(ms)),
-  });
+  // The package's token clients talk through axios.create() instances (made when a source is
+  // created, or on its first request): for the soak, axios's default adapter is the endpoint's.
+  const before = axios.defaults.adapter;
+  axios.defaults.adapter = endpoint.adapter();
+  try {
+    const source = createSource(run.kind, run.options);
+    const api = axios.create({ baseURL: 'https://api.example', adapter: endpoint.apiAdapter() });
+    attachToken(api, { source: run.wrap ? run.wrap(source, endpoint) : source, scope: SCOPE });
+    return await runSoak({
+      api,
+      endpoint,
+      scope: SCOPE,
+      phases: run.phases ?? PHASES,
+      settings: SETTINGS,
+      sleep: async (ms) => void (await clock.tickAsync(ms)),
+    });
+  } finally {
+    axios.defaults.adapter = before;
+  }
 }
 
 /**
@@ -157,7 +153,13 @@ describe('fault soak: steady load through 6 s tokens while the token endpoint fl
         expect(unexplainedFailures(result)).to.deep.equal([]);
         // Each outage outlasts a token: the soak did reach the point where no valid token was left.
         for (const outage of outages(result)) expect(outage.failed, `${outage.kind}: requests failed once no token was left`).to.be.above(0);
-        for (const up of result.phases.filter((p) => p.kind === 'up')) expect(up.failed, 'no request fails while the endpoint is up').to.equal(0);
+        // Once the endpoint is back, only requests that joined a fetch begun before (an attempt that
+        // hung, a last retry) can fail, and only until that fetch ends: within one backoff.
+        result.phases.forEach((up, i) => {
+          if (up.kind !== 'up' || i === 0) return;
+          const failedLate = result.requests.filter((r) => r.phase === i && r.ok === false && r.endedAt! > up.start + result.phases[i - 1]!.recoveryBound!);
+          expect(failedLate, `requests failing later than one backoff after the endpoint came back (phase ${i})`).to.deep.equal([]);
+        });
       });
 
       it('never has more than one token request in flight for the scope', () => {
@@ -170,6 +172,22 @@ describe('fault soak: steady load through 6 s tokens while the token endpoint fl
           expect(outage.tokenRequests, `${outage.kind}: token requests`).to.be.at.most(outage.tokenRequestBound);
           expect(outage.tokenRequests, `${outage.kind}: far fewer than requests`).to.be.below(outage.requests / 4);
         }
+      });
+
+      it('waits Retry-After between the attempts of a fetch (a fetch that fails may be followed at once by the next: soak-findings F1)', () => {
+        const throttled = result.phases.filter((p) => p.kind === '429');
+        expect(result.attempts.filter((a) => a.outcome === '429').length, '429s were answered').to.be.above(3);
+        for (const p of throttled) {
+          // At most one early request per fetch that ended in a 429: the next fetch's first attempt.
+          const fetches = Math.floor(p.tokenRequestBound / (1 + SETTINGS.retries));
+          expect(p.retryAfterViolations).to.be.at.most(fetches);
+        }
+        expect(result.phases.filter((p) => p.kind !== '429').map((p) => p.retryAfterViolations)).to.satisfy((all: number[]) => all.every((n) => n === 0));
+      });
+
+      it('uses the tokens it gets: no early token request, but for one after each outage (its token dated from the first attempt: soak-findings F2)', () => {
+        expect(result.phases[0]!.earlyTokenRequests).to.equal(0);
+        for (const p of result.phases) expect(p.earlyTokenRequests).to.be.at.most(1);
       });
 
       it('gets a new token within one backoff of the endpoint coming back', () => {
@@ -239,14 +257,10 @@ describe('fault soak: its checks catch what they are for', function () {
   });
 
   it('no single flight (a new source for every request): more than one token request in flight, more than the bound', async () => {
-    const endpoints: FlappingEndpoint[] = [];
     const result = await soak({
       kind: 'texas',
       phases: [{ kind: 'up', duration: 2_000 }, { kind: 'hanging', duration: 6_000 }, { kind: 'up', duration: 3_000 }],
-      wrap: (_source, endpoint) => {
-        endpoints.push(endpoint);
-        return { getToken: (scope, options) => createSource('texas', endpoint).getToken(scope, options) };
-      },
+      wrap: () => ({ getToken: (scope, options) => createSource('texas').getToken(scope, options) }),
     });
     expect(result.maxInFlight).to.be.above(1);
     expect(result.phases[1]!.tokenRequests).to.be.above(result.phases[1]!.tokenRequestBound);
@@ -290,8 +304,23 @@ describe('fault soak: its checks catch what they are for', function () {
     expect(result.unhandled.length).to.be.above(0);
   });
 
-  it('Retry-After ignored (maxRetryAfter 0: a 429 fails at once and the next request asks again): token requests before Retry-After', async () => {
-    const result = await soak({ kind: 'texas', phases: [{ kind: 'up', duration: 3_000 }, { kind: '429', duration: 8_000 }, { kind: 'up', duration: 3_000 }], options: { maxRetryAfter: 0 } });
-    expect(result.phases[1]!.retryAfterViolations).to.be.above(0);
+  it('Retry-After ignored (maxRetryAfter 0: a 429 fails at once and the next request asks again): more token requests before Retry-After than fetches', async () => {
+    const phase: SoakPhase = { kind: '429', duration: 8_000 };
+    const result = await soak({ kind: 'texas', phases: [{ kind: 'up', duration: 3_000 }, phase, { kind: 'up', duration: 3_000 }], options: { maxRetryAfter: 0 } });
+    expect(result.phases[1]!.retryAfterViolations).to.be.above(Math.floor(result.phases[1]!.tokenRequestBound / (1 + SETTINGS.retries)));
+  });
+
+  it('a cache emptied on every call: token requests before the last token was due for refresh', async () => {
+    const result = await soak({
+      kind: 'clientCredentials',
+      phases: [{ kind: 'up', duration: 3_000 }],
+      wrap: (source) => ({
+        getToken(scope, options) {
+          (source as CachedTokenSource).clear();
+          return source.getToken(scope, options);
+        },
+      }),
+    });
+    expect(result.phases[0]!.earlyTokenRequests).to.be.above(1);
   });
 });

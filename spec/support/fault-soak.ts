@@ -112,6 +112,13 @@ export interface SoakOptions {
   settings: RetrySettings;
   /** Waits `ms` (simulated: the clock's tickAsync; real: a timer). */
   sleep: (ms: number) => Promise<void>;
+  /**
+   * Real time only: the client dates a token from the moment it sent the request, the endpoint
+   * from the moment the request arrived, a few ms later. Within `slack` ms of a token's end of
+   * service or of its refresh time, a request is not counted as made with a valid token, nor a
+   * token request as early. @default 0
+   */
+  slack?: number;
   /** Called as each phase begins (progress lines in the bench). */
   onPhase?: (phase: SoakPhase, index: number) => void;
 }
@@ -130,7 +137,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const start = Date.now();
       starts.push(start);
       while (Date.now() < start + phase.duration) {
-        const request: LoadRequest = { at: Date.now(), phase: index, validToken: o.endpoint.validAt(o.scope) };
+        const request: LoadRequest = { at: Date.now(), phase: index, validToken: o.endpoint.validAt(o.scope, Date.now() + (o.slack ?? 0)) };
         requests.push(request);
         const done: Promise<void> = o.api.get('/things').then(
           () => void (request.ok = true),
@@ -175,7 +182,7 @@ function figures(o: SoakOptions, requests: LoadRequest[], starts: number[], unha
       maxInFlight: maxOverlap(attempts, start, until),
       tokenRequestBound: tokenRequestBound(phase, o.settings),
       retryAfterViolations: retryAfterViolations(attempts, start, until),
-      earlyTokenRequests: earlyTokenRequests(attempts, start, until),
+      earlyTokenRequests: earlyTokenRequests(attempts, start, until, o.slack ?? 0),
     };
     if (phase.kind !== 'up' && starts[index + 1] !== undefined) {
       const back = starts[index + 1]!;
@@ -218,11 +225,12 @@ function retryAfterViolations(attempts: Attempt[], start: number, until: number)
 }
 
 /** Attempts in [start, until), not forced, made before the token answered last was due for its refresh ahead. */
-function earlyTokenRequests(attempts: Attempt[], start: number, until: number): number {
+function earlyTokenRequests(attempts: Attempt[], start: number, until: number, slack: number): number {
   let early = 0;
   let last: Attempt | undefined;
   for (const attempt of attempts) {
-    if (attempt.at >= start && attempt.at < until && !attempt.forced && last !== undefined && attempt.at < last.at + refreshDueAfter(last.expiresIn!)) early += 1;
+    const due = last === undefined ? -Infinity : last.at + refreshDueAfter(last.expiresIn!) - slack;
+    if (attempt.at >= start && attempt.at < until && !attempt.forced && attempt.at < due) early += 1;
     if (attempt.expiresIn !== undefined) last = attempt;
   }
   return early;

@@ -1,6 +1,6 @@
 import { AxiosError, AxiosHeaders, CanceledError, type AxiosAdapter, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 // A token endpoint that flaps, for the fault soak (spec/hardening/fault-soak.spec.ts, in simulated
 // time, and bench/sections/07-fault-soak.ts, in real time on loopback), and the API beside it that
@@ -103,7 +103,7 @@ export class FlappingEndpoint {
 
   /**
    * Whether a token the endpoint handed out for `scope` was still inside the window in which the
-   * package serves it (its lifetime minus the default expiry margin), counted from the answer.
+   * package serves it (its lifetime minus the default expiry margin), counted from the request's arrival.
    */
   validAt(scope: string, at = Date.now()): boolean {
     return this.attempts.some((a) => a.scope === scope && a.expiresIn !== undefined && a.at <= at && at < a.at + servableFor(a.expiresIn));
@@ -118,11 +118,10 @@ export class FlappingEndpoint {
   }
 
   /** A request arrives: records it and decides its answer. Call {@link end} when the exchange ends. */
-  receive(body: string, contentType: string | undefined): { attempt: Attempt; decision: Decision } {
+  receive(body: string, contentType: string | undefined, now = Date.now()): { attempt: Attempt; decision: Decision } {
     const fields = parseBody(body, contentType);
     const scope = String(fields.target ?? fields.scope ?? '');
     const forced = fields.skip_cache === true || fields.skip_cache === 'true';
-    const now = Date.now();
     const attempt: Attempt = { scope, at: now, outcome: this.#phase, forced };
     this.attempts.push(attempt);
     const inFlight = (this.#inFlight.get(scope) ?? 0) + 1;
@@ -201,7 +200,7 @@ export class FlappingEndpoint {
           this.end(attempt);
           settle();
         };
-        const onAbort = () => finish(() => reject(new CanceledError(undefined, undefined, config)));
+        const onAbort = () => finish(() => reject(new CanceledError(undefined, config, {})));
         let timer: ReturnType<typeof setTimeout> | undefined;
         if (config.signal?.aborted) return onAbort();
         config.signal?.addEventListener?.('abort', onAbort, { once: true });
@@ -236,10 +235,11 @@ export class FlappingEndpoint {
   /** The endpoint on a real loopback server; `down` resets the connection (a network error). */
   async listen(): Promise<{ url: string; close(): Promise<void> }> {
     const server = createServer((req, res) => {
+      const arrived = Date.now(); // when the headers came: the closest the server sees to the client's sending
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
-        const { attempt, decision } = this.receive(body, req.headers['content-type']);
+        const { attempt, decision } = this.receive(body, req.headers['content-type'], arrived);
         res.on('close', () => this.end(attempt)); // answered, or the client gave up
         if (decision.kind === 'reset') req.socket.destroy();
         else if (decision.kind === 'answer') res.writeHead(decision.status, decision.headers).end(decision.body);
@@ -293,9 +293,20 @@ function settleAnswer(
 }
 
 async function serve(server: Server): Promise<{ url: string; close(): Promise<void> }> {
+  // A destroyed socket's idle timer (keep-alive timeout) stays armed and would hold the process
+  // for seconds after the soak: each socket's timer is cleared as it is closed.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.setTimeout(0).destroy();
+      }),
   };
 }
