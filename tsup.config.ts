@@ -3,7 +3,8 @@ import { defineConfig } from 'tsup';
 // ESM and CommonJS with declarations. p-memoize (and its own dependency) ship as ESM only,
 // so the builds bundle them: `require('axios-m2m')` then works without Node's require(esm).
 // `cli` is the `axios-m2m` bin (package.json points at dist/cli.js); its `#!/usr/bin/env node`
-// line comes from lib/cli.ts and tsup makes the file executable. No splitting, so that
+// line comes from lib/cli.ts and tsup makes the file executable. The bin is ESM only: nothing
+// requires it, so the CommonJS build leaves it out (one build shipped). No splitting, so that
 // dist/index.js stays one self-contained file; no declarations for the CLI. `testing` is the
 // Texas-faithful server, `axios-m2m/testing`, for users' own integration tests. `opentelemetry` is
 // `axios-m2m/opentelemetry`: it imports only `@opentelemetry/api` (an optional peer, left external).
@@ -17,4 +18,10 @@ export default defineConfig({
   platform: 'node',
   sourcemap: false,
   noExternal: ['p-memoize', 'mimic-function'],
+  esbuildOptions(options, { format }) {
+    // A copy without `cli`: the entry object is shared by both formats' builds.
+    if (format === 'cjs') {
+      options.entryPoints = Object.fromEntries(Object.entries(options.entryPoints as Record<string, string>).filter(([name]) => name !== 'cli'));
+    }
+  },
 });

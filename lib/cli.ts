@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // `npx axios-m2m token <scope>`: gets a token the way the service would (fromEnv) and shows what
 // is in it, for debugging in a pod. It never prints the token itself unless asked with --raw.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { isTokenError } from './errors.js';
+import { isTokenError, TokenError } from './errors.js';
+import { decodeJwt, decodeProtectedHeader } from './http/decode-jwt.js';
+import type { CachedTokenSource } from './cache/with-cache.js';
 import { fromEnv } from './sources/from-env.js';
+import { texas, type TexasIdentityProvider } from './sources/texas.js';
 
-const USAGE = `Usage: axios-m2m token <scope> [--json] [--raw]
+const USAGE = `Usage: axios-m2m token <scope> [--identity-provider <provider>] [--resource <uri>] [--json] [--raw]
+       axios-m2m --version | --help
 
 Gets a token for <scope> from the source the environment describes (as fromEnv() does):
 Texas when NAIS_TOKEN_ENDPOINT is set, else client credentials from
@@ -14,30 +18,112 @@ AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SEC
 Prints the source, expires_in, and the token's decoded JWT header and claims (not the token).
 
 Options:
-  --json    machine-readable output (one JSON object)
-  --raw     also print the token itself (with --json: a "token" field; else the token alone)
-  -h, --help  this text
+  --identity-provider <provider>  entra_id (default) or maskinporten. Maskinporten goes through
+                                  Texas (NAIS_TOKEN_ENDPOINT) and takes a space-separated scope
+                                  list as one quoted argument
+  --resource <uri>                Maskinporten only: the resource indicator (RFC 8707)
+  --json                          machine-readable output: one JSON object on stdout; an error
+                                  is one JSON object on stderr
+  --raw                           also print the token itself (with --json: a "token" field;
+                                  else the token alone)
+  -v, --version                   the package version
+  -h, --help                      this text
 
-Exit codes: 0 token received, 1 token request failed, 2 usage or configuration error.
-Example: npx axios-m2m token api://dev-gcp.team.other-api/.default`;
+Exit codes:
+  0  token received (or --help, --version)
+  1  the token request failed: refused, unreachable, timed out or a bad answer
+  2  usage or configuration error: wrong arguments, or an environment that names no usable source
+
+Examples:
+  npx axios-m2m token api://dev-gcp.team.other-api/.default
+  npx axios-m2m token 'nav:first/scope nav:second/scope' --identity-provider maskinporten`;
+
+/** How usage errors end, so that every one points to the help. */
+const HINT = ' (see axios-m2m --help)';
+const PROVIDERS: readonly TexasIdentityProvider[] = ['entra_id', 'azuread', 'maskinporten'];
+const OPTIONS = {
+  'identity-provider': { type: 'string' },
+  resource: { type: 'string' },
+  json: { type: 'boolean' },
+  raw: { type: 'boolean' },
+  version: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+interface Args {
+  scope: string;
+  identityProvider: TexasIdentityProvider;
+  resource?: string;
+  json: boolean;
+  raw: boolean;
+}
 
 /** Where the token came from, as far as the environment tells (no credentials, endpoint origin and path). */
 interface SourceDescription {
   kind: 'texas' | 'client_credentials';
+  /** Texas only: the identity provider asked for. */
+  identity_provider?: TexasIdentityProvider;
   /** How a client credentials source authenticates. */
   auth?: 'client_secret' | 'private_key_jwt';
   endpoint: string;
 }
 
+/** A wrong command line (exit 2). */
 class UsageError extends Error {}
 
-function describeSource(env: NodeJS.ProcessEnv): SourceDescription {
-  // Mirrors fromEnv's choice, which has already accepted this environment.
-  if (env.NAIS_TOKEN_ENDPOINT) return { kind: 'texas', endpoint: label(env.NAIS_TOKEN_ENDPOINT) };
+/**
+ * Reads the command line. parseArgs runs non-strict, so that an unknown option is reported here in
+ * one plain line rather than in Node's parser text.
+ */
+function parse(argv: string[]): Args | 'help' | 'version' {
+  const { values, positionals, tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const known = OPTIONS[token.name as keyof typeof OPTIONS];
+    if (!known) throw new UsageError(`unknown option ${token.rawName}`);
+    if (known.type === 'string' && token.value === undefined) throw new UsageError(`${token.rawName} needs a value`);
+    if (known.type === 'boolean' && token.value !== undefined) throw new UsageError(`${token.rawName} takes no value`);
+  }
+  if (values.help) return 'help';
+  if (values.version) return 'version';
+  const [command, scope, ...rest] = positionals;
+  if (command !== 'token') throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'no command given');
+  if (!scope) throw new UsageError('token needs a scope');
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])} (quote a space-separated scope list)`);
+  const identityProvider = (values['identity-provider'] ?? 'entra_id') as TexasIdentityProvider;
+  if (!PROVIDERS.includes(identityProvider)) {
+    throw new UsageError(`--identity-provider must be entra_id or maskinporten, got ${JSON.stringify(identityProvider)}`);
+  }
+  const maskinporten = identityProvider === 'maskinporten';
+  const resource = values.resource as string | undefined;
+  if (resource !== undefined && !maskinporten) throw new UsageError('--resource is for --identity-provider maskinporten');
+  if (!maskinporten && /\s/.test(scope)) {
+    throw new UsageError('Entra ID takes one scope (e.g. api://<cluster>.<namespace>.<app>/.default); a space-separated list is for --identity-provider maskinporten');
+  }
+  return { scope, identityProvider, resource, json: values.json === true, raw: values.raw === true };
+}
+
+/** The source, as fromEnv() picks it; Maskinporten only through Texas. */
+function sourceFor(args: Args, env: NodeJS.ProcessEnv): { source: CachedTokenSource; where: SourceDescription } {
+  const texasEndpoint = env.NAIS_TOKEN_ENDPOINT;
+  if (texasEndpoint) {
+    const source = texas({ endpoint: texasEndpoint, identityProvider: args.identityProvider, resource: args.resource });
+    return { source, where: { kind: 'texas', identity_provider: args.identityProvider, endpoint: label(texasEndpoint) } };
+  }
+  if (args.identityProvider === 'maskinporten') {
+    throw new TokenError(
+      'configuration',
+      'Maskinporten tokens come from Texas: NAIS_TOKEN_ENDPOINT is not set (the AZURE_* variables are for Entra ID)',
+    );
+  }
+  const source = fromEnv(env); // throws, naming what is missing, unless the environment describes a source
   return {
-    kind: 'client_credentials',
-    auth: env.AZURE_APP_CLIENT_SECRET ? 'client_secret' : 'private_key_jwt',
-    endpoint: label(env.AZURE_OPENID_CONFIG_TOKEN_ENDPOINT ?? ''),
+    source,
+    where: {
+      kind: 'client_credentials',
+      auth: env.AZURE_APP_CLIENT_SECRET ? 'client_secret' : 'private_key_jwt',
+      endpoint: label(env.AZURE_OPENID_CONFIG_TOKEN_ENDPOINT ?? ''),
+    },
   };
 }
 
@@ -54,42 +140,27 @@ function decode(token: string): { header: object; claims: object } | undefined {
   }
 }
 
-function parse(argv: string[]): { scope: string; json: boolean; raw: boolean } | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { json: { type: 'boolean' }, raw: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  const [command, scope, ...rest] = positionals;
-  if (command !== 'token') throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'no command given');
-  if (!scope) throw new UsageError('token needs a scope');
-  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])} (quote a space-separated scope list)`);
-  return { scope, json: values.json === true, raw: values.raw === true };
+function version(): string {
+  // ../package.json from lib/cli.ts and from dist/cli.js alike.
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+async function main(argv: string[], env: NodeJS.ProcessEnv, json: boolean): Promise<number> {
   const args = parse(argv);
-  if (args === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+  if (args === 'help' || args === 'version') {
+    process.stdout.write(`${args === 'help' ? USAGE : version()}\n`);
     return 0;
   }
-  const source = fromEnv(env);
-  const where = describeSource(env);
+  const { source, where } = sourceFor(args, env);
   const token = await source.getToken(args.scope);
   const expiresIn = Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000));
   const decoded = decode(token.token);
 
-  if (args.json) {
+  if (json) {
     const output = {
       source: where,
       scope: args.scope,
+      resource: args.resource,
       expires_in: expiresIn,
       expires_at: new Date(token.expiresAt).toISOString(),
       format: decoded ? 'jwt' : 'opaque',
@@ -105,12 +176,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return 0;
   }
   const sourceText =
-    where.kind === 'texas' ? `Texas (${where.endpoint})` : `client credentials, ${where.auth} (${where.endpoint})`;
-  const lines = [
-    `source:     ${sourceText}`,
-    `scope:      ${args.scope}`,
-    `expires_in: ${expiresIn} s (at ${new Date(token.expiresAt).toISOString()})`,
-  ];
+    where.kind === 'texas' ? `Texas, ${where.identity_provider} (${where.endpoint})` : `client credentials, ${where.auth} (${where.endpoint})`;
+  const lines = [`source:     ${sourceText}`, `scope:      ${args.scope}`];
+  if (args.resource !== undefined) lines.push(`resource:   ${args.resource}`);
+  lines.push(`expires_in: ${expiresIn} s (at ${new Date(token.expiresAt).toISOString()})`);
   if (decoded) {
     lines.push(`header:     ${JSON.stringify(decoded.header, null, 2).replace(/\n/g, '\n            ')}`);
     lines.push(`claims:     ${JSON.stringify(decoded.claims, null, 2).replace(/\n/g, '\n            ')}`);
@@ -121,26 +190,37 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return 0;
 }
 
-/** One line on stderr: what failed and, for a TokenError, its code. */
-function report(error: unknown): number {
+/** What a failure is, for the user: its code, one line of message, other fields, and the exit code. */
+function outcome(error: unknown): { exit: number; fields: Record<string, unknown> } {
+  // One line, and one "axios-m2m:" prefix: the package's TypeErrors carry one already.
+  const line = (text: string) => text.replace(/^axios-m2m: /, '').replace(/\s+/g, ' ');
   if (isTokenError(error)) {
-    process.stderr.write(`axios-m2m: ${error.message} [${error.code}]\n`);
-    return error.code === 'configuration' ? 2 : 1;
+    // TokenError's fields never hold a secret, an assertion or a token (errors.ts).
+    const { name: _name, message, code, ...details } = error.toJSON();
+    return { exit: code === 'configuration' ? 2 : 1, fields: { code, message: line(String(message)), ...details } };
   }
   if (error instanceof UsageError || error instanceof TypeError) {
-    const hint = error instanceof UsageError ? ' (axios-m2m --help)' : '';
-    process.stderr.write(`axios-m2m: ${error.message.replace(/\s+/g, ' ')}${hint}\n`);
-    return 2;
+    return { exit: 2, fields: { code: 'usage', message: `${line(error.message)}${HINT}` } };
   }
-  process.stderr.write(`axios-m2m: unexpected failure: ${String((error as Error)?.message ?? error).replace(/\s+/g, ' ')}\n`);
-  return 1;
+  return { exit: 1, fields: { code: 'unexpected', message: `unexpected failure: ${line(String((error as Error)?.message ?? error))}` } };
 }
 
-main(process.argv.slice(2), process.env).then(
+/** One line on stderr (`axios-m2m: <message> [code]`), or one JSON object under --json. */
+function report(error: unknown, json: boolean): number {
+  const { exit, fields } = outcome(error);
+  if (json) process.stderr.write(`${JSON.stringify(fields)}\n`);
+  else process.stderr.write(`axios-m2m: ${String(fields.message)}${fields.code === 'usage' ? '' : ` [${String(fields.code)}]`}\n`);
+  return exit;
+}
+
+const argv = process.argv.slice(2);
+// Known before parsing, so that a usage error is JSON too when --json was asked for.
+const json = argv.includes('--json');
+main(argv, process.env, json).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.exitCode = report(error);
+    process.exitCode = report(error, json);
   },
 );

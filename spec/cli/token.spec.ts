@@ -1,19 +1,22 @@
 import { expect } from 'chai';
 import { execFile, execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { SignJWT, type JWK } from 'jose';
+import { startTexasServer, type TexasServer } from '../../lib/testing/texas-server.js';
 
-// Runs the BUILT CLI (dist/cli.js, the package's bin) as a user would, against a token endpoint
-// stub on loopback that speaks both Entra ID's form and Texas's JSON.
+// Runs the BUILT CLI (dist/cli.js, the package's bin) as a user would: against the Texas-faithful
+// testing server (axios-m2m/testing) for Texas, both identity providers, and against a stub of
+// Entra ID's token endpoint on loopback for client credentials.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const SCOPE = 'api://dev-gcp.team.other-api/.default';
 const SECRET = 'cli-secret~value';
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 interface Run {
   code: number;
@@ -40,6 +43,7 @@ interface Received {
 describe('axios-m2m token <scope> (the built CLI)', function () {
   this.timeout(60_000);
   let server: Server;
+  let texasServer: TexasServer;
   let origin: string;
   let jwt: string;
   const received: Received[] = [];
@@ -73,9 +77,13 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    texasServer = await startTexasServer();
   });
 
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(async () => {
+    await texasServer.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
 
   beforeEach(() => {
     received.length = 0;
@@ -137,13 +145,76 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
     expect(json).to.include({ format: 'opaque' }).and.not.have.any.keys('header', 'claims', 'token');
   });
 
-  it('asks Texas when NAIS_TOKEN_ENDPOINT is set, and says so', async () => {
-    const { code, stdout } = await run(['token', SCOPE, '--json'], { ...azure(), NAIS_TOKEN_ENDPOINT: `${origin}/api/v1/token` });
-    expect(code).to.equal(0);
-    expect(JSON.parse(stdout).source).to.deep.equal({ kind: 'texas', endpoint: `${origin}/api/v1/token` });
-    expect(received[0]).to.deep.include({ path: '/api/v1/token', body: { identity_provider: 'entra_id', target: SCOPE } });
-    const text = await run(['token', SCOPE], { NAIS_TOKEN_ENDPOINT: `${origin}/api/v1/token` });
-    expect(text.stdout).to.include(`source:     Texas (${origin}/api/v1/token)`);
+  describe('through Texas (NAIS_TOKEN_ENDPOINT set; the testing server)', () => {
+    const nais = (): Record<string, string> => ({ NAIS_TOKEN_ENDPOINT: texasServer.tokenEndpoint });
+    const lastRequest = () => texasServer.requests.at(-1)!;
+
+    it('asks Texas for entra_id, even beside AZURE_* variables, and says so', async () => {
+      const { code, stdout } = await run(['token', SCOPE, '--json'], { ...azure(), ...nais() });
+      expect(code).to.equal(0);
+      const output = JSON.parse(stdout);
+      expect(output.source).to.deep.equal({ kind: 'texas', identity_provider: 'entra_id', endpoint: texasServer.tokenEndpoint });
+      expect(output.claims).to.include({ aud: 'api://dev-gcp.team.other-api', idp: 'entra_id' });
+      expect(lastRequest()).to.deep.include({ path: '/api/v1/token', status: 200, body: { identity_provider: 'entra_id', target: SCOPE } });
+      expect(received).to.have.length(0); // not the AZURE_* endpoint
+      const text = await run(['token', SCOPE], nais());
+      expect(text.stdout).to.include(`source:     Texas, entra_id (${texasServer.tokenEndpoint})`);
+    });
+
+    it('does the Maskinporten lookup: a quoted space-separated scope list, with --resource', async () => {
+      const scopes = 'nav:first/scope nav:second/scope';
+      const { code, stdout, stderr } = await run(
+        ['token', scopes, '--identity-provider', 'maskinporten', '--resource', 'https://api.example.no/', '--json', '--raw'],
+        nais(),
+      );
+      expect(stderr).to.equal('');
+      expect(code).to.equal(0);
+      expect(lastRequest()).to.deep.include({
+        status: 200,
+        body: { identity_provider: 'maskinporten', target: scopes, resource: 'https://api.example.no/' },
+      });
+      const output = JSON.parse(stdout);
+      expect(output.source).to.deep.equal({ kind: 'texas', identity_provider: 'maskinporten', endpoint: texasServer.tokenEndpoint });
+      expect(output).to.include({ scope: scopes, resource: 'https://api.example.no/', format: 'jwt' });
+      expect(await texasServer.verify(output.token)).to.include({ aud: scopes, idp: 'maskinporten' });
+      const text = await run(['token', scopes, '--identity-provider', 'maskinporten'], nais());
+      expect(text.code).to.equal(0);
+      expect(text.stdout).to.include(`source:     Texas, maskinporten (${texasServer.tokenEndpoint})\nscope:      ${scopes}\n`);
+      expect(lastRequest().body).to.deep.equal({ identity_provider: 'maskinporten', target: scopes });
+    });
+
+    it("passes on Texas's refusal of an Entra scope without /.default, with its code, and exits 1", async () => {
+      const target = 'api://dev-gcp.team.other-api';
+      const { code, stdout, stderr } = await run(['token', target], nais());
+      expect(code).to.equal(1);
+      expect(stdout).to.equal('');
+      expect(stderr).to.match(
+        new RegExp(`^axios-m2m: token request for ${target} failed: 400 invalid_scope: AADSTS1002012: .* \\(${texasServer.tokenEndpoint}\\) \\[invalid_scope\\]\n$`),
+      );
+    });
+
+    it('with --json, the refusal is one JSON object on stderr: code, message, status, description, scope, endpoint', async () => {
+      const target = 'api://dev-gcp.team.other-api';
+      const { code, stdout, stderr } = await run(['token', target, '--json'], nais());
+      expect(code).to.equal(1);
+      expect(stdout).to.equal('');
+      expect(stderr.endsWith('}\n')).to.equal(true);
+      expect(stderr.trim().split('\n')).to.have.length(1);
+      const error = JSON.parse(stderr);
+      expect(error).to.have.all.keys('code', 'message', 'status', 'description', 'scope', 'endpoint');
+      expect(error).to.include({ code: 'invalid_scope', status: 400, scope: target, endpoint: texasServer.tokenEndpoint });
+      expect(error.message).to.match(/^token request for api:\/\/dev-gcp\.team\.other-api failed: 400 invalid_scope: AADSTS1002012: /);
+    });
+
+    it('refuses Maskinporten without Texas (configuration, exit 2): client credentials speak only to Entra ID', async () => {
+      const { code, stdout, stderr } = await run(['token', 'nav:scope', '--identity-provider', 'maskinporten'], azure());
+      expect(code).to.equal(2);
+      expect(stdout).to.equal('');
+      expect(stderr).to.equal(
+        'axios-m2m: Maskinporten tokens come from Texas: NAIS_TOKEN_ENDPOINT is not set (the AZURE_* variables are for Entra ID) [configuration]\n',
+      );
+      expect(received).to.have.length(0);
+    });
   });
 
   it('uses private_key_jwt when only AZURE_APP_JWK is set', async () => {
@@ -172,23 +243,85 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
     const { code, stdout, stderr } = await run(['token', SCOPE], {});
     expect(code).to.equal(2);
     expect(stdout).to.equal('');
-    expect(stderr.split('\n')).to.have.length(2); // one line and its newline
-    expect(stderr).to.match(/^axios-m2m: fromEnv\(\): no token source configured: .*NAIS_TOKEN_ENDPOINT.* \[configuration\]\n$/);
+    expect(stderr).to.equal(
+      'axios-m2m: fromEnv(): no token source configured: set NAIS_TOKEN_ENDPOINT (Texas), or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET or AZURE_APP_JWK (client credentials) [configuration]\n',
+    );
   });
 
-  it('refuses a wrong command line with a hint, and exits 2', async () => {
-    for (const args of [[], ['tokens', SCOPE], ['token'], ['token', SCOPE, '--bogus'], ['token', 'a', 'b']]) {
-      const { code, stderr } = await run(args, azure());
+  it('with --json, a configuration error is one JSON object on stderr', async () => {
+    const { code, stdout, stderr } = await run(['token', SCOPE, '--json'], { AZURE_APP_CLIENT_ID: 'client-id', AZURE_APP_CLIENT_SECRET: SECRET });
+    expect(code).to.equal(2);
+    expect(stdout).to.equal('');
+    expect(JSON.parse(stderr)).to.deep.equal({
+      code: 'configuration',
+      message:
+        'fromEnv(): AZURE_OPENID_CONFIG_TOKEN_ENDPOINT is not set; client credentials need it beside AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET',
+    });
+    expect(stderr).to.not.include(SECRET);
+  });
+
+  it('with --json, a refused token request keeps Entra ID\'s fields and never the secret', async () => {
+    reply = [401, { error: 'invalid_client', error_description: `AADSTS7000215: Invalid client secret provided: ${SECRET}`, error_codes: [7000215], trace_id: 'trace-1' }];
+    const { code, stdout, stderr } = await run(['token', SCOPE, '--json'], azure());
+    expect(code).to.equal(1);
+    expect(stdout).to.equal('');
+    const error = JSON.parse(stderr);
+    expect(error).to.include({ code: 'invalid_client', status: 401, scope: SCOPE, traceId: 'trace-1' });
+    expect(error.errorCodes).to.deep.equal([7000215]);
+    expect(stderr).to.not.include(SECRET);
+  });
+
+  it('refuses a wrong command line in one plain line ending with the hint, and exits 2', async () => {
+    const cases: [string[], string][] = [
+      [[], 'no command given'],
+      [['tokens', SCOPE], 'unknown command "tokens"'],
+      [['token'], 'token needs a scope'],
+      [['token', SCOPE, '--bogus'], 'unknown option --bogus'],
+      [['token', SCOPE, '--bogus=1'], 'unknown option --bogus'],
+      [['token', SCOPE, '-x'], 'unknown option -x'],
+      [['token', SCOPE, '--resource'], '--resource needs a value'],
+      [['token', SCOPE, '--json=yes'], '--json takes no value'],
+      [['token', 'a', 'b'], 'unexpected argument "b" (quote a space-separated scope list)'],
+      [['token', SCOPE, '--identity-provider', 'idporten'], '--identity-provider must be entra_id or maskinporten, got "idporten"'],
+      [['token', SCOPE, '--resource', 'https://api.example.no/'], '--resource is for --identity-provider maskinporten'],
+      [
+        ['token', 'nav:a nav:b'],
+        'Entra ID takes one scope (e.g. api://<cluster>.<namespace>.<app>/.default); a space-separated list is for --identity-provider maskinporten',
+      ],
+      [['token', 'api://x/.default\u0001'], 'expected scope to be a non-empty string without whitespace, got "api://x/.default\\u0001"'],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stdout, stderr } = await run(args, azure());
       expect(code, args.join(' ')).to.equal(2);
-      expect(stderr, args.join(' ')).to.match(/^axios-m2m: .+ \(axios-m2m --help\)\n$/);
+      expect(stdout, args.join(' ')).to.equal('');
+      expect(stderr, args.join(' ')).to.equal(`axios-m2m: ${message} (see axios-m2m --help)\n`);
     }
     expect(received).to.have.length(0);
   });
 
-  it('prints its usage with --help and exits 0', async () => {
-    const { code, stdout } = await run(['--help'], {});
-    expect(code).to.equal(0);
-    expect(stdout).to.match(/^Usage: axios-m2m token <scope> \[--json\] \[--raw\]/);
+  it('with --json, a wrong command line is one JSON object on stderr with code usage', async () => {
+    const { code, stderr } = await run(['token', SCOPE, '--bogus', '--json'], azure());
+    expect(code).to.equal(2);
+    expect(JSON.parse(stderr)).to.deep.equal({ code: 'usage', message: 'unknown option --bogus (see axios-m2m --help)' });
+  });
+
+  it('prints its usage, options and exit codes with --help, and exits 0', async () => {
+    for (const flag of ['--help', '-h']) {
+      const { code, stdout } = await run([flag], {});
+      expect(code).to.equal(0);
+      expect(stdout).to.match(/^Usage: axios-m2m token <scope> \[--identity-provider <provider>\] \[--resource <uri>\] \[--json\] \[--raw\]\n/);
+      for (const option of ['--identity-provider', '--resource', '--json', '--raw', '--version', '--help']) expect(stdout).to.include(option);
+      expect(stdout).to.match(/Exit codes:\n {2}0 {2}token received.*\n {2}1 {2}the token request failed.*\n {2}2 {2}usage or configuration error/);
+    }
+  });
+
+  it('prints the package version with --version or -v, and exits 0', async () => {
+    for (const flag of ['--version', '-v']) {
+      const { code, stdout, stderr } = await run([flag], {});
+      expect(stderr).to.equal('');
+      expect(code).to.equal(0);
+      expect(stdout).to.equal(`${VERSION}\n`);
+    }
   });
 });
 

@@ -85,6 +85,15 @@ describe('the packed package', function () {
     expect(result.status).to.equal(0);
   });
 
+  it('ships one build of the CLI: the bin, dist/cli.js, an ES module that runs', () => {
+    const listing = execFileSync(npm, ['pack', '--dry-run', '--json'], { cwd: root }).toString();
+    const files = (JSON.parse(listing) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    expect(files.filter((f) => /^dist\/cli\./.test(f))).to.deep.equal(['dist/cli.js']);
+    const result = spawnSync(process.execPath, [join(project, 'node_modules', '.bin', 'axios-m2m'), '--version'], { cwd: project, encoding: 'utf8' });
+    expect(result.stderr).to.equal('');
+    expect(result.stdout.trim()).to.match(/^\d+\.\d+\.\d+/);
+  });
+
   it('ships only dist, the README and what it links to (docs, examples, changelog, contributing guide)', () => {
     const listing = execFileSync(npm, ['pack', '--dry-run', '--json'], { cwd: root }).toString();
     const files = (JSON.parse(listing) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
