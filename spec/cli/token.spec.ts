@@ -288,7 +288,7 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
         ['token', 'nav:a nav:b'],
         'Entra ID takes one scope (e.g. api://<cluster>.<namespace>.<app>/.default); a space-separated list is for --identity-provider maskinporten',
       ],
-      [['token', 'api://x/.default\u0001'], 'expected scope to be a non-empty string without whitespace, got "api://x/.default\\u0001"'],
+      [['token', 'api://x/.default\u0001'], 'expected scope to be printable ASCII scopes separated by single spaces, got "api://x/.default\\u0001"'],
     ];
     for (const [args, message] of cases) {
       const { code, stdout, stderr } = await run(args, azure());
