@@ -65,6 +65,27 @@ export interface RetryEvent {
   durationMs: number;
 }
 
+/**
+ * `axios-m2m:introspection`: one `validate()` of an incoming token ended (every request that
+ * `requireToken` handles makes one). Never the token or its claims.
+ */
+export interface IntrospectionEvent {
+  /** The identity provider asked about (`entra_id`, `tokenx`, ...). */
+  identityProvider: string;
+  /** Origin and path of Texas's introspection endpoint. */
+  endpoint?: string;
+  /** True when the answer came from the validator's cache, without waiting for Texas. */
+  fromCache: boolean;
+  /** How long the caller waited, in milliseconds (0 from the cache). */
+  durationMs: number;
+  /** `active` and `inactive` are Texas's answer; `error` means Texas could not answer. */
+  outcome: 'active' | 'inactive' | 'error';
+  /** With `error`: the TokenError's code (or `unknown` for anything else). */
+  code?: string;
+  /** With `error`: the HTTP status, when there was one. */
+  status?: number;
+}
+
 /** Channel names and their message types. */
 export interface Events {
   'axios-m2m:token:served': TokenServedEvent;
@@ -72,6 +93,7 @@ export interface Events {
   'axios-m2m:refresh:start': RefreshStartEvent;
   'axios-m2m:refresh:error': RefreshErrorEvent;
   'axios-m2m:retry': RetryEvent;
+  'axios-m2m:introspection': IntrospectionEvent;
 }
 
 export type EventName = keyof Events;
@@ -83,6 +105,7 @@ const names: { [K in EventName]: K } = {
   'axios-m2m:refresh:start': 'axios-m2m:refresh:start',
   'axios-m2m:refresh:error': 'axios-m2m:refresh:error',
   'axios-m2m:retry': 'axios-m2m:retry',
+  'axios-m2m:introspection': 'axios-m2m:introspection',
 };
 
 /** Every channel name, for subscribers that want them all. */

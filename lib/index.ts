@@ -26,6 +26,7 @@ export {
   subscribe,
   type EventName,
   type Events,
+  type IntrospectionEvent,
   type RefreshErrorEvent,
   type RefreshStartEvent,
   type RetryEvent,
@@ -41,3 +42,22 @@ export {
 export { withUserToken, currentUserToken } from './context/user-token.js';
 export { captureUserToken, type ConnectMiddleware, type IncomingRequestLike } from './context/express.js';
 export { captureUserTokenKoa, type KoaMiddleware, type KoaContextLike } from './context/koa.js';
+export {
+  introspection,
+  type IntrospectionIdentityProvider,
+  type IntrospectionOptions,
+  type IntrospectionResult,
+  type TokenClaims,
+  type TokenValidator,
+} from './inbound/introspection.js';
+export {
+  requireToken,
+  requireTokenKoa,
+  type Authorize,
+  type RequestAuth,
+  type RequireTokenKoaMiddleware,
+  type RequireTokenMiddleware,
+  type RequireTokenOptions,
+} from './inbound/require-token.js';
+export { hasRole, hasScope, fromApp, type ClaimsCheck } from './inbound/authorize.js';
+export { AuthError, isAuthError, AUTH_ERROR_CODES, type AuthErrorCode, type AuthErrorDetails } from './inbound/auth-error.js';

@@ -1,0 +1,283 @@
+import { TokenError, isTokenError } from '../errors.js';
+import { channels, publish } from '../events.js';
+import { parseEndpoint } from '../http/endpoint.js';
+import { TokenClient, type HttpOptions } from '../http/token-client.js';
+import { oneLine } from '../http/token-response.js';
+import { count, duration, fail, optionalObject, optionalString } from '../options.js';
+import { ResultCache, digestOf } from './result-cache.js';
+
+/** Identity providers whose tokens Texas's `/api/v1/introspect` checks (`azuread` is the older name of `entra_id`). */
+export type IntrospectionIdentityProvider = 'entra_id' | 'azuread' | 'tokenx' | 'idporten' | 'maskinporten';
+
+/**
+ * The claims of an active token, as Texas copies them from the token. The common ones are typed;
+ * read others by name (`claims.NAVident`, `claims.pid`). Frozen: every request with the same
+ * token sees the same object.
+ */
+export interface TokenClaims {
+  readonly [claim: string]: unknown;
+  readonly sub?: string;
+  readonly iss?: string;
+  readonly aud?: string | readonly string[];
+  readonly exp?: number;
+  readonly iat?: number;
+  readonly nbf?: number;
+  /** Entra ID: the calling app's client id. */
+  readonly azp?: string;
+  /** Entra ID on NAIS: the calling app as `<cluster>:<namespace>:<app>`. */
+  readonly azp_name?: string;
+  /** TokenX, ID-porten, Maskinporten: the client the token was issued to. */
+  readonly client_id?: string;
+  /** Entra ID: the app roles granted (machine callers: `access_as_application`). */
+  readonly roles?: readonly string[];
+  /** Entra ID: the delegated scopes of a user's token, space-separated. */
+  readonly scp?: string;
+}
+
+/** What Texas said of a token. */
+export type IntrospectionResult =
+  | { readonly active: true; readonly claims: TokenClaims }
+  /** `reason` is Texas's (`invalid token: ExpiredSignature`), or a generic one when Texas's would show the token. */
+  | { readonly active: false; readonly reason: string };
+
+/** Options of {@link introspection}. Every field is optional. */
+export interface IntrospectionOptions extends HttpOptions {
+  /** Texas's introspection endpoint. @default process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT */
+  endpoint?: string;
+  /** Whose tokens these are. @default 'entra_id' */
+  identityProvider?: IntrospectionIdentityProvider;
+  /**
+   * An active token's result is kept until its `exp` less this, in milliseconds, and never
+   * beyond `exp`; later, Texas is asked again.
+   * @default 5_000
+   */
+  expiryMargin?: number;
+  /**
+   * How long a token Texas called inactive is answered from memory, in milliseconds (at most
+   * 60_000; 0: not at all). Short, so that a flood of one bad token does not reach Texas, and a
+   * token refused by mistake (a key Texas had not fetched yet) is not refused for long.
+   * @default 5_000
+   */
+  inactiveTtl?: number;
+  /**
+   * Most results kept (one per token); the oldest written is evicted first.
+   * @default 10_000
+   */
+  maxEntries?: number;
+  /**
+   * Deadline for one validation, retries included, in milliseconds: the request waits no longer
+   * for Texas, and fails with a `TokenError` (code `timeout`).
+   * @default 5_000
+   */
+  timeout?: number;
+  /** How the request body is encoded; Texas takes both. @default 'json' */
+  bodyFormat?: 'json' | 'form';
+}
+
+/** A validator of incoming tokens, from {@link introspection}. */
+export interface TokenValidator {
+  readonly identityProvider: IntrospectionIdentityProvider;
+  /** Origin and path of the introspection endpoint. */
+  readonly endpoint: string;
+  /**
+   * Asks Texas whether `token` (without `Bearer `) is active, from memory when it has already
+   * answered: `{ active: true, claims }` or `{ active: false, reason }`. Rejects with a
+   * `TokenError` only when Texas could not answer (network, timeout, 5xx, 400, a bad answer).
+   * Concurrent calls for one token share one request.
+   */
+  validate(token: string): Promise<IntrospectionResult>;
+  /** Results currently held. */
+  readonly size: number;
+  /** Drops every result held (a request in flight still completes and is stored). */
+  clear(): void;
+}
+
+export const DEFAULT_INTROSPECTION_EXPIRY_MARGIN = 5_000;
+export const DEFAULT_INACTIVE_TTL = 5_000;
+export const MAX_INACTIVE_TTL = 60_000;
+export const DEFAULT_INTROSPECTION_MAX_ENTRIES = 10_000;
+export const DEFAULT_INTROSPECTION_TIMEOUT = 5_000;
+// Texas answers introspection from its cached keys, without a network hop: an attempt that takes
+// seconds will not get better by waiting, and the caller is a request someone is waiting for.
+const DEFAULT_ATTEMPT_TIMEOUT = 2_000;
+const DEFAULT_RETRIES = 2;
+
+const PROVIDERS: readonly IntrospectionIdentityProvider[] = ['entra_id', 'azuread', 'tokenx', 'idporten', 'maskinporten'];
+/** RFC 6750's b64token, the alphabet of a bearer token (JWTs are a subset). */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** Longer than any real token: not sent to Texas, not kept. */
+const MAX_TOKEN_LENGTH = 16 * 1024;
+const MAX_REASON = 200;
+const MALFORMED = 'malformed token';
+const INACTIVE = 'token is not active';
+
+/**
+ * Validates incoming tokens with Texas, the NAIS platform's token sidecar
+ * (`POST /api/v1/introspect`). Texas checks the signature, issuer, audience and lifetime for the
+ * identity provider, and does not cache; this validator does:
+ *
+ * - an active result until the token's `exp` (less `expiryMargin`), keyed by a SHA-256 digest of
+ *   the token, never the token itself; an inactive one for `inactiveTtl`; a failure never;
+ * - concurrent validations of one token share one request; at most `maxEntries` results;
+ * - the same HTTP options as the token sources (timeouts, retries, proxy, size limit, plain http
+ *   only on loopback).
+ *
+ * ```ts
+ * const validator = introspection({ identityProvider: 'tokenx' });
+ * const result = await validator.validate(token);
+ * if (result.active) console.log(result.claims.sub);
+ * ```
+ */
+export function introspection(options?: IntrospectionOptions): TokenValidator {
+  const o = optionalObject('introspection() options', options);
+  const endpoint = parseEndpoint(
+    optionalString('endpoint', o.endpoint) ?? process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT,
+    'introspection(): the introspection endpoint (option endpoint or NAIS_TOKEN_INTROSPECTION_ENDPOINT)',
+    { allowInsecure: o.allowInsecure },
+  );
+  const identityProvider = o.identityProvider ?? 'entra_id';
+  if (!PROVIDERS.includes(identityProvider)) fail('identityProvider', `one of ${PROVIDERS.join(', ')}`, identityProvider);
+  const format = o.bodyFormat ?? 'json';
+  if (format !== 'json' && format !== 'form') fail('bodyFormat', "'json' or 'form'", format);
+  const expiryMargin = duration('expiryMargin', o.expiryMargin, DEFAULT_INTROSPECTION_EXPIRY_MARGIN);
+  const inactiveTtl = duration('inactiveTtl', o.inactiveTtl, DEFAULT_INACTIVE_TTL);
+  if (inactiveTtl > MAX_INACTIVE_TTL) fail('inactiveTtl', `a number of milliseconds <= ${MAX_INACTIVE_TTL}`, inactiveTtl);
+  const timeout = duration('timeout', o.timeout, DEFAULT_INTROSPECTION_TIMEOUT, 1);
+  const results = new ResultCache<IntrospectionResult>(count('maxEntries', o.maxEntries, DEFAULT_INTROSPECTION_MAX_ENTRIES, 1));
+  const client = new TokenClient(endpoint, {
+    ...o,
+    attemptTimeout: o.attemptTimeout ?? DEFAULT_ATTEMPT_TIMEOUT,
+    retries: o.retries ?? DEFAULT_RETRIES,
+  });
+  const subject = `introspection of a token (${identityProvider})`;
+  const inFlight = new Map<string, Promise<IntrospectionResult>>();
+
+  function event(fromCache: boolean, started: number, result: IntrospectionResult | undefined, error?: unknown): void {
+    publish('axios-m2m:introspection', () => ({
+      identityProvider,
+      endpoint: endpoint.label,
+      fromCache,
+      durationMs: fromCache ? 0 : Date.now() - started,
+      outcome: result === undefined ? 'error' : result.active ? 'active' : 'inactive',
+      ...(result === undefined && (isTokenError(error) ? { code: error.code, status: error.status } : { code: 'unknown' })),
+    }));
+  }
+
+  /** One request to Texas, with its deadline; the answer checked and stored. */
+  async function ask(key: string, token: string): Promise<IntrospectionResult> {
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new TokenError('timeout', `${subject} timed out after ${timeout} ms (${endpoint.label})`, { endpoint: endpoint.label })),
+      timeout,
+    );
+    let body: string;
+    try {
+      body = await client.send({
+        subject,
+        format,
+        signal: deadline.signal,
+        secrets: [token], // scrubbed from anything Texas echoes back into an error
+        body: { identity_provider: identityProvider, token },
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    const result = parseAnswer(body, token);
+    if (result === undefined) {
+      throw new TokenError('bad_response', `${subject} failed: 200 answer is not {"active": true|false, ...} (${endpoint.label})`, {
+        status: 200,
+        endpoint: endpoint.label,
+      });
+    }
+    const now = Date.now();
+    if (result.active) {
+      const exp = result.claims.exp;
+      // Never beyond exp: a token without a numeric exp (Texas requires one) is not kept at all.
+      if (typeof exp === 'number' && Number.isFinite(exp)) results.set(key, result, exp * 1000 - expiryMargin, now);
+    } else {
+      results.set(key, result, now + inactiveTtl, now);
+    }
+    return result;
+  }
+
+  async function validate(token: string): Promise<IntrospectionResult> {
+    if (typeof token !== 'string') throw new TypeError(`axios-m2m: expected token to be a string, got ${token === null ? 'null' : typeof token}`);
+    const started = Date.now();
+    // Not a bearer token at all: no request, and nothing kept for it.
+    if (token.length > MAX_TOKEN_LENGTH || !BEARER_TOKEN.test(token)) {
+      const result: IntrospectionResult = { active: false, reason: MALFORMED };
+      if (channels['axios-m2m:introspection'].hasSubscribers) event(true, started, result);
+      return result;
+    }
+    const key = digestOf(token);
+    const hit = results.get(key, started);
+    if (hit !== undefined) {
+      if (channels['axios-m2m:introspection'].hasSubscribers) event(true, started, hit);
+      return hit;
+    }
+    let pending = inFlight.get(key);
+    if (pending === undefined) {
+      pending = ask(key, token);
+      inFlight.set(key, pending);
+      const forget = () => void inFlight.delete(key);
+      pending.then(forget, forget);
+    }
+    try {
+      const result = await pending;
+      event(false, started, result);
+      return result;
+    } catch (error) {
+      event(false, started, undefined, error);
+      // Each caller its own error object: a shared one would grow with every caller's stack.
+      throw isTokenError(error) ? copy(error) : error;
+    }
+  }
+
+  return {
+    identityProvider,
+    endpoint: endpoint.label,
+    validate,
+    get size() {
+      return results.size;
+    },
+    clear() {
+      results.clear();
+    },
+  };
+}
+
+/** Texas's 200 answer: `{"active": true, ...claims}` or `{"active": false, "error": "..."}`; undefined if neither. */
+function parseAnswer(body: string, token: string): IntrospectionResult | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
+  const { active, ...rest } = json as Record<string, unknown>;
+  if (active === true) return Object.freeze({ active: true, claims: deepFreeze(rest) as TokenClaims });
+  if (active !== false) return undefined;
+  const error = rest.error;
+  // Texas's reason, unless it shows the token (or a part long enough to matter): then a generic one.
+  const reason = typeof error === 'string' && error.trim() !== '' && !echoes(error, token) ? oneLine(error, MAX_REASON) : INACTIVE;
+  return Object.freeze({ active: false, reason });
+}
+
+/** Whether `text` carries the token or one of its parts (a JWT's header, payload or signature). */
+function echoes(text: string, token: string): boolean {
+  return text.includes(token) || token.split('.').some((part) => part.length >= 16 && text.includes(part));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+function copy(error: TokenError): TokenError {
+  const { code, message, cause, ...fields } = { ...error, message: error.message, cause: error.cause };
+  return new TokenError(code, message, { ...fields, cause });
+}
