@@ -1,6 +1,7 @@
 // npm run demo: the package's main job, on loopback, with nothing but `npm ci`. It starts the
-// Texas-faithful server and a protected API, attaches axios-m2m to an axios instance, and shows
-// what happens: caching, the 401 refresh with skip_cache, and a burst sharing one fetch.
+// Texas-faithful server and a protected API (which validates callers with requireToken(), through
+// Texas's introspection), attaches axios-m2m to an axios instance, and shows what happens:
+// caching, the 401 refresh with skip_cache, and a burst sharing one fetch.
 import axios from 'axios';
 import { attachToken, texas } from '../lib/index.js';
 import { startTexasServer } from '../lib/testing/texas-server.js';
@@ -8,8 +9,9 @@ import { startProtectedApi } from './protected-api.js';
 
 const SCOPE = 'api://dev-gcp.team.other-api/.default';
 
-// A little upstream latency, so that the burst below really overlaps a fetch in flight.
-const sidecar = await startTexasServer({ upstreamDelayMs: 50 });
+// A little upstream latency, so that the burst below really overlaps a fetch in flight. The sidecar
+// introspects for the API the demo calls (tokens for its scope are valid for it, and no others).
+const sidecar = await startTexasServer({ upstreamDelayMs: 50, app: 'dev-gcp:team:other-api' });
 const api = await startProtectedApi(sidecar);
 const apiUrl = api.url;
 
@@ -44,10 +46,10 @@ console.log(
     `(skip_cache: ${refresh.map((r) => String(r.body.skip_cache)).join(', ')}) and the retry answered ${response.status}`,
 );
 
-// 4. A burst on a scope nobody has asked for yet.
+// 4. A burst on a scope nobody has asked for yet: the same API in Texas's short form of a scope.
 const burstStart = tokenRequests().length;
 const burst = await Promise.all(
-  Array.from({ length: 50 }, () => client.get('/things', { token: { scope: 'api://dev-gcp.team.burst/.default' } })),
+  Array.from({ length: 50 }, () => client.get('/things', { token: { scope: 'dev-gcp:team:other-api' } })),
 );
 console.log(
   `4. 50 concurrent requests on a new scope: ${burst.filter((r) => r.status === 200).length} answered 200, ` +
@@ -55,5 +57,19 @@ console.log(
 );
 
 console.log(`\nIn all: ${api.requests} requests reached the API, and Texas got ${tokenRequests().length} token requests.`);
+
+// 5. The API's side: requireToken() asked Texas once per token it had not seen (or had forgotten),
+// and refuses callers without a valid token for it.
+const introspections = sidecar.requests.filter((r) => r.path === '/api/v1/introspect').length;
+const anonymous = await axios.get(`${apiUrl}/things`, { validateStatus: () => true });
+const otherApp = await axios.get(`${apiUrl}/things`, {
+  validateStatus: () => true,
+  headers: { authorization: `Bearer ${await sidecar.mintUserToken('alice', { audience: 'api://dev-gcp.team.someone-else' })}` },
+});
+console.log(
+  `5. The API validated callers with ${introspections} introspection requests; without a token it answers ` +
+    `${anonymous.status} (${anonymous.headers['www-authenticate']}), with a token for another app ` +
+    `${otherApp.status} (${otherApp.headers['www-authenticate']})`,
+);
 await api.close();
 await sidecar.close();
