@@ -1,4 +1,5 @@
 import { TokenError, isTokenError } from '../errors.js';
+import { ownError } from '../cache/own-error.js';
 import { channels, publish } from '../events.js';
 import { parseEndpoint } from '../http/endpoint.js';
 import { TokenClient, type HttpOptions } from '../http/token-client.js';
@@ -229,7 +230,7 @@ export function introspection(options?: IntrospectionOptions): TokenValidator {
     } catch (error) {
       event(false, started, undefined, error);
       // Each caller its own error object: a shared one would grow with every caller's stack.
-      throw isTokenError(error) ? copy(error) : error;
+      throw ownError(error, subject);
     }
   }
 
@@ -275,9 +276,4 @@ function deepFreeze<T>(value: T): T {
     for (const inner of Object.values(value)) deepFreeze(inner);
   }
   return value;
-}
-
-function copy(error: TokenError): TokenError {
-  const { code, message, cause, ...fields } = { ...error, message: error.message, cause: error.cause };
-  return new TokenError(code, message, { ...fields, cause });
 }
