@@ -8,6 +8,13 @@ export interface AccessToken {
   readonly token: string;
   /** When the token expires, in epoch milliseconds (the moment the token request was sent plus `expires_in`). */
   readonly expiresAt: number;
+  /**
+   * When the issuer asks for a new token, in epoch milliseconds, if it said so: Entra ID's
+   * `refresh_in` (sent with long-lived tokens) counted from the moment the request was sent. The
+   * cache starts its refresh ahead no later than this (and no later than its own rule); the token
+   * stays in use until then and after, while the refresh runs. A custom source may set it too.
+   */
+  readonly refreshAt?: number;
 }
 
 /** Options for one {@link TokenSource.getToken} call. */

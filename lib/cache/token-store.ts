@@ -93,7 +93,10 @@ export class TokenStore {
     const { expiresAt } = fetched.token;
     const lifetime = Math.max(0, expiresAt - fetched.requestedAt);
     const serveUntil = expiresAt - Math.min(expiryMargin, lifetime * SERVE_FRACTION);
-    const refreshAt = Math.min(serveUntil, expiresAt - Math.min(refreshAhead, lifetime * REFRESH_FRACTION));
+    const ownRule = Math.min(serveUntil, expiresAt - Math.min(refreshAhead, lifetime * REFRESH_FRACTION));
+    // The issuer's own hint (Entra ID's refresh_in) may only make the refresh earlier.
+    const asked = fetched.token.refreshAt;
+    const refreshAt = typeof asked === 'number' && Number.isFinite(asked) ? Math.min(ownRule, asked) : ownRule;
     this.#entries.delete(key); // re-insert: the Map's order is the order of writes, oldest first
     this.#entries.set(key, { fetched, serveUntil, refreshAt, failures: 0, rejected: false });
     const now = Date.now();

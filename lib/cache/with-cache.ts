@@ -17,7 +17,9 @@ export interface CacheOptions {
   expiryMargin?: number;
   /**
    * A background refresh starts when less than this is left, in milliseconds, while callers keep
-   * getting the current token. Capped at a quarter of the token's lifetime.
+   * getting the current token. Capped at a quarter of the token's lifetime. A token whose issuer
+   * says when to refresh it (Entra ID's `refresh_in`, see {@link AccessToken.refreshAt}) is
+   * refreshed no later than that.
    * @default 60_000
    */
   refreshAhead?: number;

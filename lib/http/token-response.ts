@@ -104,8 +104,20 @@ function expiryFromJwt(token: string, requestedAt: number): number | undefined {
 }
 
 /**
+ * When Entra ID asks for a refresh: `refresh_in` (seconds, sent with long-lived tokens) counted from
+ * the moment the request was sent, so never later than it means. Only a hint: a value that is not a
+ * positive number (or numeric string, as `expires_in` may be) is ignored, not an error, as the
+ * token itself is fine and the cache's own refresh rule still holds.
+ */
+function refreshAtFrom(value: unknown, requestedAt: number): number | undefined {
+  const refreshIn = typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+  return typeof refreshIn === 'number' && Number.isFinite(refreshIn) && refreshIn > 0 ? requestedAt + refreshIn * 1000 : undefined;
+}
+
+/**
  * The token in a successful answer. `expiresAt` counts from `requestedAt`, the moment the request
- * was sent, so the time on the wire is never counted as lifetime.
+ * was sent, so the time on the wire is never counted as lifetime; so does `refreshAt`, when the
+ * answer has a `refresh_in`.
  */
 export function parseTokenAnswer(body: string, requestedAt: number): AccessToken {
   const json = parseJsonObject(body);
@@ -123,5 +135,6 @@ export function parseTokenAnswer(body: string, requestedAt: number): AccessToken
     lifetime !== undefined
       ? requestedAt + lifetime
       : (expiryFromJwt(token, requestedAt) ?? requestedAt + DEFAULT_LIFETIME);
-  return { token, expiresAt };
+  const refreshAt = refreshAtFrom(json.refresh_in, requestedAt);
+  return refreshAt === undefined ? { token, expiresAt } : { token, expiresAt, refreshAt };
 }
