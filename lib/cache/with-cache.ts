@@ -4,6 +4,7 @@ import { channels, publish } from '../events.js';
 import { count, duration, optionalFunction, optionalObject, optionalString, fail, forMessage, scopeProblem } from '../options.js';
 import type { AccessToken, FetchToken, GetTokenOptions, TokenSource } from '../types.js';
 import { abortable } from './abortable.js';
+import { keepAliveUntilSettled } from './keep-alive.js';
 import { ownError } from './own-error.js';
 import { TokenStore, type FetchedToken } from './token-store.js';
 
@@ -151,7 +152,9 @@ class TokenCache implements CachedTokenSource {
         throw ownError(error, scope);
       },
     );
-    return options?.signal ? abortable(token, options.signal) : token;
+    // This caller waits (a miss, or a forced refresh, maybe joining a background fetch): the
+    // process stays alive for it, as it does not for a refresh in the background.
+    return keepAliveUntilSettled(options?.signal ? abortable(token, options.signal) : token);
   }
 
   #served(scope: string, fromCache: boolean, durationMs: number): void {

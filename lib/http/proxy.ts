@@ -1,9 +1,10 @@
 import { Agent as HttpsAgent } from 'node:https';
 import type { CreateAxiosDefaults } from 'axios';
-import { HttpsProxyAgent } from 'https-proxy-agent';
+import type { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import { TokenError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
+import { proxySecrets } from './redact.js';
 
 /** How the token request reaches the token endpoint. */
 export interface ProxyOptions {
@@ -23,18 +24,54 @@ export interface ProxyOptions {
 type Route = Pick<CreateAxiosDefaults, 'proxy' | 'httpAgent' | 'httpsAgent'>;
 
 /**
- * https-proxy-agent applies its constructor's TLS options to the connection to the proxy, and the
- * request's options to the TLS session inside the tunnel: extra CAs belong to the latter.
+ * How one token endpoint is reached, decided (and the proxy URL checked) when a source is created;
+ * the agents themselves are built on the first request, so that an app without a proxy never
+ * loads https-proxy-agent.
  */
-class TunnelAgent extends HttpsProxyAgent<string> {
-  readonly #ca: ProxyOptions['ca'];
-  constructor(proxy: URL, ca: ProxyOptions['ca']) {
-    super(proxy.href, { keepAlive: true });
-    this.#ca = ca;
+export interface RoutePlan {
+  readonly https: boolean;
+  readonly proxy?: URL;
+  readonly ca: ProxyOptions['ca'];
+  /** What the proxy's credentials look like on the wire: scrubbed from every error. */
+  readonly secrets: readonly string[];
+}
+
+/** Decides the route of an endpoint's requests: direct, or which proxy (option, then environment). */
+export function planRoute(endpoint: Endpoint, options: ProxyOptions): RoutePlan {
+  const https = endpoint.url.startsWith('https:');
+  const proxyUrl = endpoint.loopback || options.proxy === false ? '' : (options.proxy ?? getProxyForUrl(endpoint.url));
+  if (!proxyUrl) return { https, ca: options.ca, secrets: [] };
+  let proxy: URL;
+  try {
+    proxy = new URL(proxyUrl);
+  } catch {
+    throw new TokenError('configuration', 'the proxy for the token endpoint is not a valid URL', { endpoint: endpoint.label });
   }
-  override connect(...[request, options]: Parameters<HttpsProxyAgent<string>['connect']>) {
-    return super.connect(request, this.#ca === undefined ? options : ({ ...options, ca: this.#ca } as typeof options));
-  }
+  return { https, proxy, ca: options.ca, secrets: proxySecrets(proxy) };
+}
+
+type TunnelAgentClass = new (proxy: URL, ca: ProxyOptions['ca']) => HttpsProxyAgent<string>;
+let tunnelAgentClass: Promise<TunnelAgentClass> | undefined;
+
+/** The tunnelling agent's class, with https-proxy-agent loaded on first use. */
+function loadTunnelAgent(): Promise<TunnelAgentClass> {
+  tunnelAgentClass ??= import('https-proxy-agent').then(({ HttpsProxyAgent: Base }) => {
+    /**
+     * https-proxy-agent applies its constructor's TLS options to the connection to the proxy, and
+     * the request's options to the TLS session inside the tunnel: extra CAs belong to the latter.
+     */
+    return class TunnelAgent extends Base<string> {
+      readonly #ca: ProxyOptions['ca'];
+      constructor(proxy: URL, ca: ProxyOptions['ca']) {
+        super(proxy.href, { keepAlive: true });
+        this.#ca = ca;
+      }
+      override connect(...[request, options]: Parameters<HttpsProxyAgent<string>['connect']>) {
+        return super.connect(request, this.#ca === undefined ? options : ({ ...options, ca: this.#ca } as typeof options));
+      }
+    };
+  });
+  return tunnelAgentClass;
 }
 
 /**
@@ -42,20 +79,16 @@ class TunnelAgent extends HttpsProxyAgent<string> {
  * an https request to the proxy as plain http; an https endpoint therefore goes through an agent
  * that tunnels with CONNECT, so the secret stays inside TLS end to end.
  */
-export function routeTo(endpoint: Endpoint, options: ProxyOptions): Route {
-  const tls = options.ca === undefined ? {} : { ca: options.ca as string | Buffer | Array<string | Buffer> };
-  const proxyUrl = endpoint.loopback || options.proxy === false ? '' : (options.proxy ?? getProxyForUrl(endpoint.url));
-  const https = endpoint.url.startsWith('https:');
-  if (!proxyUrl) {
-    return { proxy: false, ...(https && options.ca !== undefined ? { httpsAgent: new HttpsAgent({ keepAlive: true, ...tls }) } : {}) };
+export async function routeTo(plan: RoutePlan): Promise<Route> {
+  const { proxy, https, ca } = plan;
+  if (proxy === undefined) {
+    const tls = ca === undefined ? {} : { ca: ca as string | Buffer | Array<string | Buffer> };
+    return { proxy: false, ...(https && ca !== undefined ? { httpsAgent: new HttpsAgent({ keepAlive: true, ...tls }) } : {}) };
   }
-  let proxy: URL;
-  try {
-    proxy = new URL(proxyUrl);
-  } catch {
-    throw new TokenError('configuration', 'the proxy for the token endpoint is not a valid URL', { endpoint: endpoint.label });
+  if (https) {
+    const TunnelAgent = await loadTunnelAgent();
+    return { proxy: false, httpsAgent: new TunnelAgent(proxy, ca) };
   }
-  if (https) return { proxy: false, httpsAgent: new TunnelAgent(proxy, options.ca) };
   // Plain http to a non-loopback endpoint (only with allowInsecure): an ordinary forward proxy.
   return {
     proxy: {

@@ -1,10 +1,13 @@
-import axios, { AxiosError, type AxiosInstance } from 'axios';
+import axios, { AxiosError, type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
 import axiosRetryExport, { exponentialDelay, retryAfter } from 'axios-retry';
+import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import https from 'node:https';
 import { TokenError, isTokenError } from '../errors.js';
 import { count, duration, forMessage } from '../options.js';
 import type { AccessToken } from '../types.js';
 import type { Endpoint } from './endpoint.js';
-import { routeTo, type ProxyOptions } from './proxy.js';
+import { planRoute, routeTo, type ProxyOptions, type RoutePlan } from './proxy.js';
+import { Redactor } from './redact.js';
 import { BadAnswer, cleanDescription, oneLine, parseErrorAnswer, parseTokenAnswer, summary } from './token-response.js';
 
 // axios-retry's CommonJS file sets `exports.default`. Our CommonJS build imports it the way Node
@@ -16,7 +19,9 @@ const axiosRetry: typeof axiosRetryExport =
 /** How the package talks to a token endpoint. Every field is optional. */
 export interface HttpOptions extends ProxyOptions {
   /**
-   * Timeout of one attempt, in milliseconds (the whole acquisition has the cache's `timeout`).
+   * Timeout of one attempt, in milliseconds, from sending the request to the last byte of the
+   * answer (a slow, trickling answer is cut too); a timed-out attempt is retried. The whole
+   * acquisition has the cache's `timeout`.
    * @default 10_000
    */
   attemptTimeout?: number;
@@ -62,35 +67,97 @@ interface RequestFields {
  */
 export type TokenRequest = RequestFields & ({ scope: string; subject?: string } | { scope?: string; subject: string });
 
-/** Posts token requests to one endpoint through a private axios instance, never the user's. */
+/** Per request, carried on the axios config (axios-retry sends the same config again). */
+interface Carried {
+  /** The caller's signal (the cache's deadline): an abort through it is final. */
+  callerSignal?: AbortSignal;
+  /** The current attempt's timeout: an abort through it is retried. */
+  attemptSignal?: AbortSignal;
+}
+type CarriedConfig = InternalAxiosRequestConfig & Carried;
+
+/**
+ * http(s).request, with each request's socket unreferenced (a reused keep-alive socket too, which
+ * Node references again): a token request alone never keeps the process alive. A caller waiting
+ * for a token is held by the cache instead (cache/keep-alive.ts), a background refresh is not.
+ */
+const unreferencedTransport = {
+  request(options: RequestOptions, callback: (response: IncomingMessage) => void): ClientRequest {
+    const request = (options.protocol === 'https:' ? https : http).request(options, callback);
+    request.on('socket', (socket) => socket.unref());
+    return request;
+  },
+};
+
+/** Resolves after `ms`, or at once when `signal` aborts; its timer never keeps the process alive. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref?.();
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** AbortSignal.timeout takes a whole number of milliseconds up to 2^32 - 1. */
+const MAX_TIMER = 2 ** 32 - 1;
+
+/**
+ * Posts token requests to one endpoint through a private axios instance, never the user's. The
+ * instance (and a proxy agent, when one is used) is built on the first request.
+ */
 export class TokenClient {
   readonly endpoint: Endpoint;
-  readonly #http: AxiosInstance;
   readonly #attemptTimeout: number;
   readonly #retries: number;
   readonly #maxRetryAfter: number;
+  readonly #maxResponseSize: number;
+  readonly #route: RoutePlan;
+  #http: Promise<AxiosInstance> | undefined;
 
   constructor(endpoint: Endpoint, options: HttpOptions = {}) {
     this.endpoint = endpoint;
     this.#attemptTimeout = duration('attemptTimeout', options.attemptTimeout, DEFAULT_ATTEMPT_TIMEOUT, 1);
     this.#retries = count('retries', options.retries, DEFAULT_RETRIES);
     this.#maxRetryAfter = duration('maxRetryAfter', options.maxRetryAfter, DEFAULT_MAX_RETRY_AFTER);
-    const maxResponseSize = count('maxResponseSize', options.maxResponseSize, DEFAULT_MAX_RESPONSE_SIZE, 1);
-    this.#http = axios.create({
-      timeout: this.#attemptTimeout,
+    this.#maxResponseSize = count('maxResponseSize', options.maxResponseSize, DEFAULT_MAX_RESPONSE_SIZE, 1);
+    this.#route = planRoute(endpoint, options); // a wrong proxy URL fails here, at creation
+  }
+
+  async #create(): Promise<AxiosInstance> {
+    const instance = axios.create({
+      // No axios `timeout`: axios arms a timer that holds the process and does not cover the body.
+      // Each attempt gets an AbortSignal.timeout instead (below), which does neither.
+      timeout: 0,
       maxRedirects: 0, // a redirect would re-send the secret to wherever it points
-      maxContentLength: maxResponseSize,
+      maxContentLength: this.#maxResponseSize,
       responseType: 'text',
       transformResponse: [(data: unknown) => data], // parsed and checked here, not by axios
       headers: { Accept: 'application/json' },
-      ...routeTo(endpoint, options),
+      transport: unreferencedTransport,
+      ...(await routeTo(this.#route)),
     });
-    axiosRetry(this.#http, {
+    // Runs for every attempt, retries included: a fresh timeout for this attempt alone.
+    instance.interceptors.request.use((config: CarriedConfig) => {
+      const attempt = AbortSignal.timeout(Math.min(Math.ceil(this.#attemptTimeout), MAX_TIMER));
+      config.attemptSignal = attempt;
+      config.signal = config.callerSignal ? AbortSignal.any([config.callerSignal, attempt]) : attempt;
+      return config;
+    });
+    axiosRetry(instance, {
       retries: this.#retries,
-      shouldResetTimeout: true,
       retryCondition: (error) => this.#isRetryable(error),
-      retryDelay: (retryNumber, error) => exponentialDelay(retryNumber, error, RETRY_DELAY_FACTOR),
+      // The backoff waits in onRetry, on a timer that does not hold the process (axios-retry's does).
+      retryDelay: () => 0,
+      onRetry: (retryNumber, error, config) =>
+        pause(exponentialDelay(retryNumber, error, RETRY_DELAY_FACTOR), (config as CarriedConfig).callerSignal),
     });
+    return instance;
   }
 
   /** Posts a token request and parses the token in its answer. */
@@ -113,9 +180,12 @@ export class TokenClient {
     const data = request.format === 'json' ? JSON.stringify(request.body) : formEncode(request.body);
     const contentType = request.format === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
     try {
-      const response = await this.#http.post<string>(this.endpoint.url, data, {
+      this.#http ??= this.#create();
+      const instance = await this.#http;
+      const config: Carried = { callerSignal: request.signal };
+      const response = await instance.post<string>(this.endpoint.url, data, {
         headers: { 'Content-Type': contentType },
-        signal: request.signal,
+        ...config,
       });
       return typeof response.data === 'string' ? response.data : '';
     } catch (error) {
@@ -124,11 +194,15 @@ export class TokenClient {
   }
 
   #isRetryable(error: AxiosError): boolean {
-    if (axios.isCancel(error)) return false;
+    const config = error.config as CarriedConfig | undefined;
+    if (axios.isCancel(error)) {
+      // The attempt's own timeout is retried; the caller's abort (the cache's deadline) is final.
+      return config?.attemptSignal?.aborted === true && config.callerSignal?.aborted !== true;
+    }
     const status = error.response?.status;
     if (status === undefined) {
-      // No answer: a network error or an attempt's timeout. An answer over the size limit also
-      // arrives without a response and will not shrink on a retry.
+      // No answer: a network error. An answer over the size limit also arrives without a response
+      // and will not shrink on a retry.
       return error.code !== undefined && error.code !== AxiosError.ERR_BAD_RESPONSE;
     }
     if (status !== 408 && status !== 429 && status < 500) return false;
@@ -146,24 +220,26 @@ export class TokenClient {
   #toTokenError(error: unknown, request: TokenRequest): TokenError {
     if (isTokenError(error)) return error;
     if (request.signal?.aborted && isTokenError(request.signal.reason)) return request.signal.reason;
+    // Everything this request sent that must never come back: its secrets and the proxy's.
+    const redactor = new Redactor([...(request.secrets ?? []), ...this.#route.secrets]);
     if (!(error instanceof AxiosError)) {
-      return this.#error(request, 'network', 'unexpected failure', { cause: safeCause(error, request.secrets) });
+      return this.#error(request, 'network', 'unexpected failure', { cause: safeCause(error, redactor) });
     }
     const response = error.response;
     if (axios.isCancel(error)) {
-      return this.#error(request, 'timeout', 'cancelled before an answer arrived');
+      if (request.signal?.aborted) return this.#error(request, 'timeout', 'cancelled before an answer arrived');
+      return this.#error(request, 'timeout', `no complete answer within ${this.#attemptTimeout} ms, ${this.#retries} retries`);
     }
     if (response === undefined) {
       if (error.code === AxiosError.ERR_BAD_RESPONSE) {
-        return this.#error(request, 'bad_response', `answer larger than the ${error.config?.maxContentLength} bytes allowed`);
+        return this.#error(request, 'bad_response', `answer larger than the ${this.#maxResponseSize} bytes allowed`);
       }
       if (error.code === 'ECONNABORTED' || error.code === AxiosError.ETIMEDOUT) {
-        return this.#error(request, 'timeout', `no answer within ${this.#attemptTimeout} ms, ${this.#retries} retries`, {
-          cause: safeCause(error, request.secrets),
-        });
+        // The system's own connect timeout, shorter than the attempt's.
+        return this.#error(request, 'timeout', `no answer (${error.code}) after ${this.#retries} retries`, { cause: safeCause(error, redactor) });
       }
       const what = `network error ${error.code ?? ''}`.trim();
-      return this.#error(request, 'network', `${what} after ${this.#retries} retries`, { cause: safeCause(error, request.secrets) });
+      return this.#error(request, 'network', `${what} after ${this.#retries} retries`, { cause: safeCause(error, redactor) });
     }
     const status = response.status;
     const wait = retryAfter(error);
@@ -177,21 +253,22 @@ export class TokenClient {
     }
     const body = typeof response.data === 'string' ? response.data : '';
     const answer = parseErrorAnswer(body);
-    // A server may echo what it was sent into any field; the ones kept verbatim must not carry it.
-    const echoes = (value?: string) => value !== undefined && (request.secrets ?? []).some((s) => s.length >= 4 && value.includes(s));
-    if (answer === undefined || echoes(answer.error)) {
-      const type = String(response.headers?.['content-type'] ?? 'no content type').split(';')[0];
-      const what = status >= 300 && status < 400 ? 'redirects are not followed' : `not an OAuth error answer (${type})`;
+    // A server may echo what it was sent into any field. The error code and the support ids are
+    // kept verbatim, so one that carries a secret is dropped; the description is scrubbed before
+    // it is cut, so that no part of a secret survives at the cut.
+    const clean = (value?: string) => (value === undefined || redactor.finds(value) ? undefined : value);
+    if (answer === undefined || clean(answer.error) === undefined) {
+      const what = status >= 300 && status < 400 ? 'redirects are not followed' : `not an OAuth error answer (${contentType(response.headers?.['content-type'], redactor)})`;
       return this.#error(request, 'bad_response', `${status} ${what}`, { status });
     }
-    const description = answer.description && redact(answer.description, request.secrets);
+    const description = answer.description && redactor.redact(answer.description);
     const headline = description ? `${status} ${answer.error}: ${summary(description)}` : `${status} ${answer.error}`;
     return this.#error(request, answer.error, headline, {
       status,
       description: description && cleanDescription(description),
       errorCodes: answer.errorCodes,
-      traceId: echoes(answer.traceId) ? undefined : answer.traceId,
-      correlationId: echoes(answer.correlationId) ? undefined : answer.correlationId,
+      traceId: clean(answer.traceId),
+      correlationId: clean(answer.correlationId),
     });
   }
 }
@@ -205,16 +282,18 @@ function formEncode(body: TokenRequest['body']): string {
   return form.toString();
 }
 
-function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[REDACTED]');
-  return out;
+/** The media type of an answer, for a message: only a plain `type/subtype`, and never a secret. */
+function contentType(header: unknown, redactor: Redactor): string {
+  const type = typeof header === 'string' ? header.split(';')[0]!.trim() : '';
+  if (type === '') return 'no content type';
+  return /^[\w.+-]{1,40}\/[\w.+-]{1,60}$/.test(type) && !redactor.finds(type) ? type : 'an unreadable content type';
 }
 
 /** A stand-in for an underlying error that keeps its code and message, and nothing it referenced. */
-function safeCause(error: unknown, secrets?: readonly string[]): Error {
+function safeCause(error: unknown, redactor: Redactor): Error {
   const source = error as { code?: unknown; message?: unknown };
-  const cause = new Error(oneLine(redact(String(source?.message ?? error), secrets), 300));
-  if (typeof source?.code === 'string') Object.assign(cause, { code: source.code });
+  // Scrubbed before it is cut: a cut secret would no longer be recognised.
+  const cause = new Error(oneLine(redactor.redact(String(source?.message ?? error)), 300));
+  if (typeof source?.code === 'string' && /^[A-Z][A-Z0-9_]{0,39}$/.test(source.code)) Object.assign(cause, { code: source.code });
   return cause;
 }

@@ -62,7 +62,8 @@ export function parseErrorAnswer(body: string): ErrorAnswer | undefined {
   if (json === undefined || typeof json.error !== 'string' || !ERROR_CODE.test(json.error)) return undefined;
   const answer: ErrorAnswer = { error: json.error };
   if (typeof json.error_description === 'string' && json.error_description !== '') {
-    answer.description = json.error_description.slice(0, MAX_DESCRIPTION * 4);
+    // Whole (the answer's size is bounded): it is scrubbed of secrets before it is cut.
+    answer.description = json.error_description;
   }
   if (Array.isArray(json.error_codes) && json.error_codes.every((c) => Number.isSafeInteger(c))) {
     answer.errorCodes = (json.error_codes as number[]).slice(0, 20);

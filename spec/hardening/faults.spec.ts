@@ -144,7 +144,7 @@ describe('token endpoint faults', function () {
         clientCredentials({ tokenEndpoint: `${url(hanging)}/token`, clientId: 'c', clientSecret: SECRET, attemptTimeout: 100, retries: 1, timeout: 10_000 }).getToken(SCOPE),
       );
       expect(error.code).to.equal('timeout');
-      expect(error.message).to.include('no answer within 100 ms, 1 retries');
+      expect(error.message).to.include('no complete answer within 100 ms, 1 retries');
     });
 
     it('does not follow a redirect: the secret never reaches another host', async () => {

@@ -3,6 +3,8 @@ import nock from 'nock';
 import { TokenError } from '../../lib/errors.js';
 import { parseEndpoint } from '../../lib/http/endpoint.js';
 import { TokenClient } from '../../lib/http/token-client.js';
+import { withUserToken } from '../../lib/context/user-token.js';
+import { onBehalfOf } from '../../lib/sources/on-behalf-of.js';
 import { useNock } from '../support/nock.js';
 
 const ORIGIN = 'https://login.example';
@@ -71,5 +73,78 @@ describe('TokenClient.post()', () => {
       .catch((e: unknown) => e)) as TokenError;
     expect(error).to.deep.include({ code: 'bad_response', status: 200 });
     expect(error.message).to.equal(`token request for s failed: 200 answer unusable: no access_token (${ORIGIN}${PATH})`);
+  });
+});
+
+describe('TokenClient: what an endpoint echoes back', () => {
+  useNock();
+  const SECRET = 'Xy48Q~secret value/with=all+kinds';
+  const FORM = new URLSearchParams({ s: SECRET }).toString().slice(2);
+  const client = () => new TokenClient(endpoint, { retries: 0 });
+  const send = (c = client()) =>
+    c.send({ scope: 's', format: 'form', secrets: [SECRET], body: { client_secret: SECRET } }).then(
+      () => expect.fail('should have failed'),
+      (e: unknown) => e as TokenError,
+    );
+
+  describe('the cause of a network error', () => {
+    it('keeps its code and message, with the secret scrubbed in the form it was sent', async () => {
+      nock(ORIGIN).post(PATH).replyWithError(Object.assign(new Error(`socket hang up after client_secret=${FORM}`), { code: 'ECONNRESET' }));
+      const error = await send();
+      expect(error).to.deep.include({ code: 'network' });
+      expect(error.message).to.equal(`token request for s failed: network error ECONNRESET after 0 retries (${ORIGIN}${PATH})`);
+      const cause = error.cause as Error & { code?: string };
+      expect(cause.message).to.equal('socket hang up after client_secret=[REDACTED]');
+      expect(cause.code).to.equal('ECONNRESET');
+      expect(Object.keys(cause)).to.deep.equal(['code']); // a stand-in: nothing the original referenced
+    });
+
+    it('scrubs the secret before the message is cut, and drops a code that is no plain identifier', async () => {
+      const message = `${'x'.repeat(290)} ${SECRET}`;
+      nock(ORIGIN).post(PATH).replyWithError(Object.assign(new Error(message), { code: `E_${SECRET}` }));
+      const error = await send();
+      const cause = error.cause as Error & { code?: string };
+      expect(cause.message).to.not.include('Xy48Q');
+      expect(cause.message.startsWith('x'.repeat(290))).to.equal(true);
+      expect(cause.code).to.equal(undefined);
+    });
+  });
+
+  describe('support ids (trace_id, correlation_id)', () => {
+    it('drops the trace id that echoes a secret and keeps a correlation id that does not', async () => {
+      nock(ORIGIN).post(PATH).reply(401, { error: 'invalid_client', trace_id: FORM, correlation_id: 'corr-1' });
+      const error = await send();
+      expect(error).to.deep.include({ code: 'invalid_client', correlationId: 'corr-1' });
+      expect(error).to.not.have.property('traceId');
+    });
+
+    it('drops the correlation id that echoes a secret (percent-encoded) and keeps a trace id that does not', async () => {
+      nock(ORIGIN).post(PATH).reply(401, { error: 'invalid_client', trace_id: 'trace-1', correlation_id: encodeURIComponent(SECRET).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()) });
+      const error = await send();
+      expect(error).to.deep.include({ code: 'invalid_client', traceId: 'trace-1' });
+      expect(error).to.not.have.property('correlationId');
+    });
+
+    it('keeps both when neither echoes anything', async () => {
+      nock(ORIGIN).post(PATH).reply(401, { error: 'invalid_client', trace_id: 'trace-2', correlation_id: 'corr-2' });
+      expect(await send()).to.deep.include({ traceId: 'trace-2', correlationId: 'corr-2' });
+    });
+  });
+
+  describe("the user's token sent for an exchange", () => {
+    const USER_TOKEN = 'user+token/with==~ odd "chars"';
+    for (const bodyFormat of ['json', 'form'] as const) {
+      it(`is scrubbed from an echoed description (${bodyFormat} body), the rest of it kept`, async () => {
+        nock(ORIGIN)
+          .post(PATH)
+          .reply(400, (_uri, body) => ({ error: 'invalid_grant', error_description: `bad token in ${typeof body === 'string' ? body : JSON.stringify(body)}` }));
+        const exchange = onBehalfOf({ endpoint: `${ORIGIN}${PATH}`, bodyFormat, retries: 0 });
+        const error = (await withUserToken(USER_TOKEN, () => exchange.getToken('api://x/.default')).catch((e: unknown) => e)) as TokenError;
+        expect(error).to.deep.include({ code: 'invalid_grant', status: 400 });
+        expect(error.description).to.include('[REDACTED]').and.include('bad token in ').and.include('identity_provider');
+        expect(error.description).to.not.include('user+token').and.not.include('user%2Btoken');
+        expect(error.message).to.not.include('user+token').and.not.include('user%2Btoken');
+      });
+    }
   });
 });

@@ -12,6 +12,7 @@ import { createProxy } from 'proxy';
 import { clientCredentials } from '../../lib/sources/client-credentials.js';
 import { texas } from '../../lib/sources/texas.js';
 import { TokenError } from '../../lib/errors.js';
+import { leaks } from '../support/secret-forms.js';
 
 // The token request through a real forward proxy (the npm `proxy` server) on loopback, to an
 // https token endpoint with a test certificate, as on-premises services reach Entra ID through
@@ -205,6 +206,63 @@ describe('the token request through a forward proxy', function () {
     } finally {
       delete auth.authenticate;
     }
+  });
+
+  describe('a proxy that echoes its credentials in a 407', () => {
+    // What a proxy saw of its credentials, in every form: the Proxy-Authorization header (base64
+    // of user:password), and the password decoded, percent- and JSON-encoded.
+    const USER = 'team';
+    const PASSWORD = 'Pr0xy~pass+w/rd= %x';
+    let echoing: Server;
+    let echoingUrl: string;
+    const answer407 = (authorization: string) => {
+      const basic = authorization.replace(/^Basic /, '');
+      const decoded = Buffer.from(basic, 'base64').toString();
+      const description = `proxy auth failed for ${authorization} (${decoded}, ${encodeURIComponent(decoded)}, ${JSON.stringify(decoded)})`;
+      return JSON.stringify({ error: 'proxy_auth_required', error_description: description, trace_id: basic, correlation_id: encodeURIComponent(PASSWORD) });
+    };
+    before(async () => {
+      echoing = createHttpServer((req, res) => {
+        // A plain forward request (an http endpoint through HTTP_PROXY)
+        req.resume();
+        res.writeHead(407, { 'content-type': 'application/json' });
+        res.end(answer407(String(req.headers['proxy-authorization'])));
+      });
+      echoing.on('connect', (req: IncomingMessage, socket) => {
+        const body = answer407(String(req.headers['proxy-authorization']));
+        socket.end(`HTTP/1.1 407 Proxy Authentication Required\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      });
+      await new Promise<void>((resolve) => echoing.listen(0, '127.0.0.1', resolve));
+      echoingUrl = `http://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${(echoing.address() as AddressInfo).port}`;
+    });
+    after(async () => {
+      echoing.closeAllConnections();
+      await new Promise<void>((resolve) => echoing.close(() => resolve()));
+    });
+    const secrets = [PASSWORD, `${USER}:${PASSWORD}`];
+
+    it('tunnelling (an https endpoint): the 407 is an error without the credentials in any form', async () => {
+      const error = (await clientCredentials({ ...options(), proxy: echoingUrl }).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+      expect(error).to.be.instanceOf(TokenError);
+      expect(error).to.include({ status: 407, code: 'proxy_auth_required' });
+      expect(error.description).to.include('proxy auth failed for Basic [REDACTED]');
+      expect(leaks(error, secrets, { base64: true })).to.deep.equal([]);
+    });
+
+    it('forwarding (a plain-http endpoint): the 407 is an error without the credentials in any form', async () => {
+      const error = (await clientCredentials({
+        tokenEndpoint: 'http://login.test/tenant/oauth2/v2.0/token',
+        clientId: 'client',
+        clientSecret: 'secret',
+        allowInsecure: true,
+        retries: 0,
+        proxy: echoingUrl,
+      })
+        .getToken(SCOPE)
+        .catch((e: unknown) => e)) as TokenError;
+      expect(error).to.include({ status: 407, code: 'proxy_auth_required' });
+      expect(leaks(error, secrets, { base64: true })).to.deep.equal([]);
+    });
   });
 
   it('refuses a proxy option that is not a URL, at creation', () => {
