@@ -77,18 +77,16 @@ function loadTunnelAgent(): Promise<TunnelAgentClass> {
 /**
  * The axios settings that route one token endpoint's requests. axios's own `proxy` setting sends
  * an https request to the proxy as plain http; an https endpoint therefore goes through an agent
- * that tunnels with CONNECT, so the secret stays inside TLS end to end.
+ * that tunnels with CONNECT (see {@link tunnelAgent}, set on the first request), so the secret
+ * stays inside TLS end to end.
  */
-export async function routeTo(plan: RoutePlan): Promise<Route> {
+export function routeTo(plan: RoutePlan): Route {
   const { proxy, https, ca } = plan;
   if (proxy === undefined) {
     const tls = ca === undefined ? {} : { ca: ca as string | Buffer | Array<string | Buffer> };
     return { proxy: false, ...(https && ca !== undefined ? { httpsAgent: new HttpsAgent({ keepAlive: true, ...tls }) } : {}) };
   }
-  if (https) {
-    const TunnelAgent = await loadTunnelAgent();
-    return { proxy: false, httpsAgent: new TunnelAgent(proxy, ca) };
-  }
+  if (https) return { proxy: false }; // and the tunnelling agent, once loaded
   // Plain http to a non-loopback endpoint (only with allowInsecure): an ordinary forward proxy.
   return {
     proxy: {
@@ -98,4 +96,15 @@ export async function routeTo(plan: RoutePlan): Promise<Route> {
       ...(proxy.username ? { auth: { username: decodeURIComponent(proxy.username), password: decodeURIComponent(proxy.password) } } : {}),
     },
   };
+}
+
+/** Whether the route needs a tunnelling agent (an https endpoint through a proxy). */
+export function needsTunnel(plan: RoutePlan): boolean {
+  return plan.https && plan.proxy !== undefined;
+}
+
+/** The agent that tunnels an https endpoint's requests through the proxy, https-proxy-agent loaded on first use. */
+export async function tunnelAgent(plan: RoutePlan): Promise<HttpsProxyAgent<string>> {
+  const TunnelAgent = await loadTunnelAgent();
+  return new TunnelAgent(plan.proxy!, plan.ca);
 }

@@ -6,7 +6,7 @@ import { TokenError, isTokenError } from '../errors.js';
 import { count, duration, forMessage } from '../options.js';
 import type { AccessToken } from '../types.js';
 import type { Endpoint } from './endpoint.js';
-import { planRoute, routeTo, type ProxyOptions, type RoutePlan } from './proxy.js';
+import { needsTunnel, planRoute, routeTo, tunnelAgent, type ProxyOptions, type RoutePlan } from './proxy.js';
 import { Redactor } from './redact.js';
 import { BadAnswer, cleanDescription, oneLine, parseErrorAnswer, parseTokenAnswer, summary } from './token-response.js';
 
@@ -107,10 +107,7 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
 /** AbortSignal.timeout takes a whole number of milliseconds up to 2^32 - 1. */
 const MAX_TIMER = 2 ** 32 - 1;
 
-/**
- * Posts token requests to one endpoint through a private axios instance, never the user's. The
- * instance (and a proxy agent, when one is used) is built on the first request.
- */
+/** Posts token requests to one endpoint through a private axios instance, never the user's. */
 export class TokenClient {
   readonly endpoint: Endpoint;
   readonly #attemptTimeout: number;
@@ -118,7 +115,9 @@ export class TokenClient {
   readonly #maxRetryAfter: number;
   readonly #maxResponseSize: number;
   readonly #route: RoutePlan;
-  #http: Promise<AxiosInstance> | undefined;
+  readonly #http: AxiosInstance;
+  /** Set on the first request through a proxy to an https endpoint: the tunnelling agent, loaded. */
+  #tunnel: Promise<void> | undefined;
 
   constructor(endpoint: Endpoint, options: HttpOptions = {}) {
     this.endpoint = endpoint;
@@ -127,10 +126,7 @@ export class TokenClient {
     this.#maxRetryAfter = duration('maxRetryAfter', options.maxRetryAfter, DEFAULT_MAX_RETRY_AFTER);
     this.#maxResponseSize = count('maxResponseSize', options.maxResponseSize, DEFAULT_MAX_RESPONSE_SIZE, 1);
     this.#route = planRoute(endpoint, options); // a wrong proxy URL fails here, at creation
-  }
-
-  async #create(): Promise<AxiosInstance> {
-    const instance = axios.create({
+    this.#http = axios.create({
       // No axios `timeout`: axios arms a timer that holds the process and does not cover the body.
       // Each attempt gets an AbortSignal.timeout instead (below), which does neither.
       timeout: 0,
@@ -140,16 +136,16 @@ export class TokenClient {
       transformResponse: [(data: unknown) => data], // parsed and checked here, not by axios
       headers: { Accept: 'application/json' },
       transport: unreferencedTransport,
-      ...(await routeTo(this.#route)),
+      ...routeTo(this.#route),
     });
     // Runs for every attempt, retries included: a fresh timeout for this attempt alone.
-    instance.interceptors.request.use((config: CarriedConfig) => {
+    this.#http.interceptors.request.use((config: CarriedConfig) => {
       const attempt = AbortSignal.timeout(Math.min(Math.ceil(this.#attemptTimeout), MAX_TIMER));
       config.attemptSignal = attempt;
       config.signal = config.callerSignal ? AbortSignal.any([config.callerSignal, attempt]) : attempt;
       return config;
     });
-    axiosRetry(instance, {
+    axiosRetry(this.#http, {
       retries: this.#retries,
       retryCondition: (error) => this.#isRetryable(error),
       // The backoff waits in onRetry, on a timer that does not hold the process (axios-retry's does).
@@ -157,7 +153,15 @@ export class TokenClient {
       onRetry: (retryNumber, error, config) =>
         pause(exponentialDelay(retryNumber, error, RETRY_DELAY_FACTOR), (config as CarriedConfig).callerSignal),
     });
-    return instance;
+  }
+
+  /** Loads the tunnelling agent on the first request that needs one (most apps use no proxy). */
+  #ready(): Promise<void> | undefined {
+    if (!needsTunnel(this.#route)) return undefined;
+    this.#tunnel ??= tunnelAgent(this.#route).then((agent) => {
+      this.#http.defaults.httpsAgent = agent;
+    });
+    return this.#tunnel;
   }
 
   /** Posts a token request and parses the token in its answer. */
@@ -180,10 +184,9 @@ export class TokenClient {
     const data = request.format === 'json' ? JSON.stringify(request.body) : formEncode(request.body);
     const contentType = request.format === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
     try {
-      this.#http ??= this.#create();
-      const instance = await this.#http;
+      await this.#ready();
       const config: Carried = { callerSignal: request.signal };
-      const response = await instance.post<string>(this.endpoint.url, data, {
+      const response = await this.#http.post<string>(this.endpoint.url, data, {
         headers: { 'Content-Type': contentType },
         ...config,
       });
