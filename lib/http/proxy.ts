@@ -1,4 +1,6 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { Agent as HttpsAgent } from 'node:https';
+import type { Socket } from 'node:net';
 import type { CreateAxiosDefaults } from 'axios';
 import type { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
@@ -50,7 +52,7 @@ export function planRoute(endpoint: Endpoint, options: ProxyOptions): RoutePlan 
   return { https, proxy, ca: options.ca, secrets: proxySecrets(proxy) };
 }
 
-type TunnelAgentClass = new (proxy: URL, ca: ProxyOptions['ca']) => HttpsProxyAgent<string>;
+type TunnelAgentClass = new (proxy: URL, ca: ProxyOptions['ca'], connectTimeout: number) => HttpsProxyAgent<string>;
 let tunnelAgentClass: Promise<TunnelAgentClass> | undefined;
 
 /** The tunnelling agent's class, with https-proxy-agent loaded on first use. */
@@ -62,12 +64,37 @@ function loadTunnelAgent(): Promise<TunnelAgentClass> {
      */
     return class TunnelAgent extends Base<string> {
       readonly #ca: ProxyOptions['ca'];
-      constructor(proxy: URL, ca: ProxyOptions['ca']) {
+      readonly #connectTimeout: number;
+      #pending: Socket | undefined;
+      constructor(proxy: URL, ca: ProxyOptions['ca'], connectTimeout: number) {
         super(proxy.href, { keepAlive: true });
         this.#ca = ca;
+        this.#connectTimeout = connectTimeout;
       }
       override connect(...[request, options]: Parameters<HttpsProxyAgent<string>['connect']>) {
-        return super.connect(request, this.#ca === undefined ? options : ({ ...options, ca: this.#ca } as typeof options));
+        // The connection to the proxy, made synchronously at the start of super.connect(), is out
+        // of reach until the proxy has answered CONNECT. It is caught as Node creates it: it must
+        // not hold the process (as no token request's socket does), and a proxy that does not
+        // answer CONNECT within the attempt's time is left (the request, aborted by then, never
+        // hears of it otherwise).
+        const created = ({ socket }: { socket: Socket }) => {
+          socket.unref();
+          socket.setTimeout(this.#connectTimeout, () => socket.destroy(new Error('the proxy did not answer CONNECT')));
+          this.#pending = socket;
+        };
+        diagnosticsChannel.subscribe('net.client.socket', created as (message: unknown) => void);
+        let tunnel: ReturnType<HttpsProxyAgent<string>['connect']>;
+        try {
+          tunnel = super.connect(request, this.#ca === undefined ? options : ({ ...options, ca: this.#ca } as typeof options));
+        } finally {
+          diagnosticsChannel.unsubscribe('net.client.socket', created as (message: unknown) => void);
+        }
+        const toProxy = this.#pending;
+        this.#pending = undefined;
+        return tunnel.then((socket) => {
+          toProxy?.setTimeout(0); // tunnelled: the request's own timeout takes over
+          return socket;
+        });
       }
     };
   });
@@ -103,8 +130,11 @@ export function needsTunnel(plan: RoutePlan): boolean {
   return plan.https && plan.proxy !== undefined;
 }
 
-/** The agent that tunnels an https endpoint's requests through the proxy, https-proxy-agent loaded on first use. */
-export async function tunnelAgent(plan: RoutePlan): Promise<HttpsProxyAgent<string>> {
+/**
+ * The agent that tunnels an https endpoint's requests through the proxy, https-proxy-agent loaded
+ * on first use. The proxy must answer CONNECT within `connectTimeout` (the attempt's timeout).
+ */
+export async function tunnelAgent(plan: RoutePlan, connectTimeout: number): Promise<HttpsProxyAgent<string>> {
   const TunnelAgent = await loadTunnelAgent();
-  return new TunnelAgent(plan.proxy!, plan.ca);
+  return new TunnelAgent(plan.proxy!, plan.ca, connectTimeout);
 }

@@ -158,7 +158,7 @@ export class TokenClient {
   /** Loads the tunnelling agent on the first request that needs one (most apps use no proxy). */
   #ready(): Promise<void> | undefined {
     if (!needsTunnel(this.#route)) return undefined;
-    this.#tunnel ??= tunnelAgent(this.#route).then((agent) => {
+    this.#tunnel ??= tunnelAgent(this.#route, this.#attemptTimeout).then((agent) => {
       this.#http.defaults.httpsAgent = agent;
     });
     return this.#tunnel;

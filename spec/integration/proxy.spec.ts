@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -263,6 +263,30 @@ describe('the token request through a forward proxy', function () {
       expect(error).to.include({ status: 407, code: 'proxy_auth_required' });
       expect(leaks(error, secrets, { base64: true })).to.deep.equal([]);
     });
+  });
+
+  it('ends an attempt on a proxy that never answers CONNECT at attemptTimeout, and leaves the connection to it', async () => {
+    const silent = createHttpServer();
+    const tunnels: { socket: Socket; ended: boolean }[] = [];
+    silent.on('connect', (_req: IncomingMessage, socket: Socket) => {
+      // Takes the tunnel request, never answers; notes when the client hangs up.
+      const tunnel = { socket, ended: false };
+      tunnels.push(tunnel);
+      socket.on('end', () => (tunnel.ended = true));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const proxy = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const error = (await clientCredentials({ ...options(), proxy, attemptTimeout: 200, retries: 1 }).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+      expect(error).to.include({ code: 'timeout' });
+      expect(tunnels).to.have.length(2); // the attempt was retried
+      // The client hung up on both (a bounded wait for the last hang-up to arrive).
+      for (let i = 0; i < 100 && !tunnels.every((t) => t.ended); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(tunnels.map((t) => t.ended)).to.deep.equal([true, true]);
+    } finally {
+      for (const { socket } of tunnels) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it('refuses a proxy option that is not a URL, at creation', () => {
