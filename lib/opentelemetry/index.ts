@@ -8,7 +8,6 @@ import { traceHandlers } from './traces.js';
 
 export { SPAN_NAMES } from './traces.js';
 export { METRIC_NAMES } from './metrics.js';
-export type { IntrospectionEvent } from './introspection-event.js';
 
 /** Options of {@link instrument}. */
 export interface InstrumentOptions {
