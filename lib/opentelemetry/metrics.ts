@@ -3,9 +3,8 @@
 // semantic conventions ask. Scopes are not metric attributes: a service may use many, and every
 // attribute value multiplies the series (spans carry the scope).
 import type { Attributes, Counter, Histogram, Meter, MeterProvider } from '@opentelemetry/api';
-import type { RefreshErrorEvent, RetryEvent, TokenRequestEvent, TokenServedEvent } from '../events.js';
+import type { IntrospectionEvent, RefreshErrorEvent, RetryEvent, TokenRequestEvent, TokenServedEvent } from '../events.js';
 import { CACHE, ERROR_TYPE, HTTP_STATUS, IDENTITY_PROVIDER, OUTCOME, REASON, REFRESHED, SOURCE } from './attributes.js';
-import type { IntrospectionEvent } from './introspection-event.js';
 
 /** Metric names. */
 export const METRIC_NAMES = {

@@ -2,7 +2,7 @@
 // synchronously in the async context of the code that started it, so `context.active()` here is
 // the caller's context, and the span's start is its end less the event's `durationMs`.
 import { context, SpanKind, SpanStatusCode, trace, type Context, type SpanContext, type Tracer } from '@opentelemetry/api';
-import type { RetryEvent, TokenRequestEvent, TokenServedEvent } from '../events.js';
+import type { IntrospectionEvent, RetryEvent, TokenRequestEvent, TokenServedEvent } from '../events.js';
 import {
   CACHE,
   ERROR_TYPE,
@@ -18,7 +18,6 @@ import {
   endpointAttributes,
   targetAttributes,
 } from './attributes.js';
-import type { IntrospectionEvent } from './introspection-event.js';
 
 /** Span names (low cardinality: the scope and endpoint are attributes). */
 export const SPAN_NAMES = {

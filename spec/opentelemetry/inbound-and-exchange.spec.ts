@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import express from 'express';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { captureUserToken } from '../../lib/context/express.js';
+import { requireToken } from '../../lib/inbound/require-token.js';
 import { attachToken } from '../../lib/interceptor/attach-token.js';
 import { SPAN_NAMES, instrument } from '../../lib/opentelemetry/index.js';
 import { onBehalfOf } from '../../lib/sources/on-behalf-of.js';
@@ -14,8 +14,9 @@ import { startSdk, type Sdk } from './support.js';
 const SCOPE = 'api://dev-gcp.team.other-api/.default';
 
 // An Express 5 app in front of the Texas-faithful server: each request runs inside a server span,
-// and its route calls another API on behalf of the caller. The exchange belongs to that request's trace.
-describe('axios-m2m/opentelemetry: an on-behalf-of exchange in an Express route', () => {
+// requireToken() validates the caller's token by introspection, and the route calls another API on
+// behalf of the caller. Both calls to Texas belong to that request's trace.
+describe('axios-m2m/opentelemetry: requireToken and an on-behalf-of exchange in an Express route', () => {
   let sdk: Sdk;
   let texas: TexasServer;
   let otherApi: Server;
@@ -42,7 +43,7 @@ describe('axios-m2m/opentelemetry: an on-behalf-of exchange in an Express route'
       res.on('finish', () => span.end());
       context.with(trace.setSpan(context.active(), span), next);
     });
-    web.use(captureUserToken());
+    web.use(requireToken({ identityProvider: 'entra_id', endpoint: texas.introspectionEndpoint }));
     web.get('/me', async (_req, res) => {
       await other.get('/profile');
       res.json({ ok: true });
@@ -61,13 +62,25 @@ describe('axios-m2m/opentelemetry: an on-behalf-of exchange in an Express route'
     await sdk.stop();
   });
 
-  it('records the exchange as a child of the server span, without the user\'s token or the exchanged one', async () => {
+  it('records the introspection and the exchange as children of the server span, and nothing for a second request served from the caches', async () => {
     const userToken = await texas.mintUserToken('user-1');
-    const response = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${userToken}` } });
-    expect(response.status).to.equal(200);
-    const [server] = sdk.spans().filter((s) => s.kind === SpanKind.SERVER);
+    for (let i = 0; i < 2; i++) {
+      const response = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${userToken}` } });
+      expect(response.status).to.equal(200);
+    }
+    const [first, second] = sdk.spans().filter((s) => s.kind === SpanKind.SERVER);
+    const [introspection] = sdk.spansNamed(SPAN_NAMES.introspection);
     const [exchange] = sdk.spansNamed(SPAN_NAMES.exchange);
-    expect(exchange!.parentSpanContext?.spanId).to.equal(server!.spanContext().spanId);
+    expect(sdk.spans().map((s) => s.name)).to.deep.equal([SPAN_NAMES.introspection, SPAN_NAMES.exchange, 'GET /me', 'GET /me']);
+    expect(introspection!.parentSpanContext?.spanId).to.equal(first!.spanContext().spanId);
+    expect(exchange!.parentSpanContext?.spanId).to.equal(first!.spanContext().spanId);
+    expect(introspection!.kind).to.equal(SpanKind.CLIENT);
+    expect(introspection!.attributes).to.deep.include({
+      'axios_m2m.identity_provider': 'entra_id',
+      'axios_m2m.outcome': 'active',
+      'http.request.method': 'POST',
+      'url.full': texas.introspectionEndpoint,
+    });
     expect(exchange!.attributes).to.deep.include({
       'axios_m2m.source': 'on-behalf-of',
       'axios_m2m.scope': SCOPE,
@@ -76,10 +89,11 @@ describe('axios-m2m/opentelemetry: an on-behalf-of exchange in an Express route'
       'http.request.method': 'POST',
       'url.full': texas.exchangeEndpoint,
     });
+    expect(sdk.spans().filter((s) => s.spanContext().traceId === second!.spanContext().traceId)).to.deep.equal([second]);
     const recorded = JSON.stringify(sdk.spans().map((s) => [s.name, s.attributes, s.events, s.links, s.status]));
     expect(recorded).to.not.include(userToken);
     expect(recorded).to.not.include(userToken.split('.')[2]!); // not even the signature
-    expect(received).to.have.length(1);
+    expect(received).to.have.length(2);
     expect(recorded).to.not.include(received[0]!);
   });
 });
