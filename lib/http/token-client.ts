@@ -73,6 +73,8 @@ interface Carried {
   callerSignal?: AbortSignal;
   /** The current attempt's timeout: an abort through it is retried. */
   attemptSignal?: AbortSignal;
+  /** When the current attempt was sent: a token's lifetime counts from the attempt that got it. */
+  attemptStartedAt?: number;
 }
 type CarriedConfig = InternalAxiosRequestConfig & Carried;
 
@@ -116,6 +118,8 @@ export class TokenClient {
   readonly #maxResponseSize: number;
   readonly #route: RoutePlan;
   readonly #http: AxiosInstance;
+  /** Not before this time (ms): the endpoint's last `Retry-After`. */
+  #notBefore = 0;
   /** Set on the first request through a proxy to an https endpoint: the tunnelling agent, loaded. */
   #tunnel: Promise<void> | undefined;
 
@@ -142,8 +146,16 @@ export class TokenClient {
     this.#http.interceptors.request.use((config: CarriedConfig) => {
       const attempt = AbortSignal.timeout(Math.min(Math.ceil(this.#attemptTimeout), MAX_TIMER));
       config.attemptSignal = attempt;
+      config.attemptStartedAt = Date.now();
       config.signal = config.callerSignal ? AbortSignal.any([config.callerSignal, attempt]) : attempt;
       return config;
+    });
+    // Every error answer, retried or final: the next request waits as long as it asks, up to
+    // maxRetryAfter (a longer wait is not honoured at all: that answer fails with throttled).
+    this.#http.interceptors.response.use(undefined, (error: unknown) => {
+      const asked = error instanceof AxiosError ? retryAfter(error) : 0;
+      if (asked > 0 && asked <= this.#maxRetryAfter) this.#notBefore = Math.max(this.#notBefore, Date.now() + asked);
+      return Promise.reject(error);
     });
     axiosRetry(this.#http, {
       retries: this.#retries,
@@ -166,10 +178,11 @@ export class TokenClient {
 
   /** Posts a token request and parses the token in its answer. */
   async post(request: TokenRequest): Promise<AccessToken> {
-    const requestedAt = Date.now();
-    const body = await this.send(request);
+    const { body, sentAt } = await this.#exchange(request);
     try {
-      return parseTokenAnswer(body, requestedAt);
+      // From the attempt that got the answer: earlier attempts and the waits between them are no
+      // part of the token's life (soak-findings F2).
+      return parseTokenAnswer(body, sentAt);
     } catch (error) {
       if (error instanceof BadAnswer) throw this.#error(request, 'bad_response', `200 answer unusable: ${error.message}`, { status: 200 });
       throw error;
@@ -181,18 +194,40 @@ export class TokenClient {
    * answer, unparsed. Every failure, an OAuth error answer included, is a {@link TokenError}.
    */
   async send(request: TokenRequest): Promise<string> {
+    return (await this.#exchange(request)).body;
+  }
+
+  async #exchange(request: TokenRequest): Promise<{ body: string; sentAt: number }> {
     const data = request.format === 'json' ? JSON.stringify(request.body) : formEncode(request.body);
     const contentType = request.format === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
+    const started = Date.now();
     try {
       await this.#ready();
+      await this.#waitAsAsked(request);
       const config: Carried = { callerSignal: request.signal };
       const response = await this.#http.post<string>(this.endpoint.url, data, {
         headers: { 'Content-Type': contentType },
         ...config,
       });
-      return typeof response.data === 'string' ? response.data : '';
+      const sentAt = (response.config as CarriedConfig).attemptStartedAt ?? started;
+      return { body: typeof response.data === 'string' ? response.data : '', sentAt };
     } catch (error) {
       throw this.#toTokenError(error, request);
+    }
+  }
+
+  /**
+   * Waits until the time the endpoint last asked for (`Retry-After`), so that a new fetch after a
+   * failed one does not go out at once (soak-findings F1). The caller's signal (the deadline) ends
+   * the wait.
+   */
+  async #waitAsAsked(request: TokenRequest): Promise<void> {
+    const wait = this.#notBefore - Date.now();
+    if (wait <= 0) return;
+    await pause(wait, request.signal);
+    if (request.signal?.aborted) {
+      const reason: unknown = request.signal.reason;
+      throw isTokenError(reason) ? reason : this.#error(request, 'timeout', 'cancelled before an answer arrived');
     }
   }
 

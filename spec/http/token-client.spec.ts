@@ -148,3 +148,57 @@ describe('TokenClient: what an endpoint echoes back', () => {
     }
   });
 });
+
+describe('TokenClient: time', () => {
+  useNock();
+  const GOOD = { access_token: 'good', token_type: 'Bearer', expires_in: 10 };
+
+  it('counts a token from the attempt that got it, not from the first attempt (soak-findings F2)', async () => {
+    let failedAt = 0;
+    nock(ORIGIN)
+      .post(PATH)
+      .reply(() => ((failedAt = Date.now()), [503, { error: 'temporarily_unavailable' }]))
+      .post(PATH)
+      .delay(300)
+      .reply(200, GOOD);
+    const token = await new TokenClient(endpoint, { retries: 1 }).post({ scope: 's', format: 'form', body: {} });
+    const answeredBy = Date.now();
+    // expires_in 10 is 9 s of use; the retry went out after a backoff of at least 400 ms after the
+    // 503, and its answer took at least 300 ms: counted from when the retry was sent.
+    expect(token.expiresAt).to.be.at.least(failedAt + 9_000 + 400);
+    expect(token.expiresAt).to.be.at.most(answeredBy - 300 + 9_000);
+  });
+
+  it("makes the next request wait for the endpoint's last Retry-After, though the fetch that got it has ended (soak-findings F1)", async () => {
+    let throttledAt = 0;
+    let nextAt = 0;
+    nock(ORIGIN)
+      .post(PATH)
+      .reply(() => ((throttledAt = Date.now()), [429, { error: 'too_many_requests' }, { 'retry-after': '1' }]))
+      .post(PATH)
+      .reply(() => ((nextAt = Date.now()), [200, GOOD]));
+    const client = new TokenClient(endpoint, { retries: 0 });
+    const error = (await client.post({ scope: 's', format: 'form', body: {} }).catch((e: unknown) => e)) as TokenError;
+    expect(error).to.include({ code: 'too_many_requests', status: 429 });
+    expect((await client.post({ scope: 's', format: 'form', body: {} })).token).to.equal('good');
+    expect(nextAt - throttledAt).to.be.at.least(900); // waited as asked (a lower bound, not a timing)
+  });
+
+  it('does not hold the next request for a Retry-After longer than maxRetryAfter (that answer failed with throttled)', async () => {
+    nock(ORIGIN).post(PATH).reply(503, { error: 'temporarily_unavailable' }, { 'retry-after': '120' }).post(PATH).reply(200, GOOD);
+    const client = new TokenClient(endpoint, { retries: 0, maxRetryAfter: 30_000 });
+    expect(await client.post({ scope: 's', format: 'form', body: {} }).catch((e: unknown) => e)).to.include({ code: 'throttled', status: 503 });
+    expect((await client.post({ scope: 's', format: 'form', body: {} })).token).to.equal('good');
+  });
+
+  it("ends the wait for a Retry-After with the caller's signal (the deadline)", async () => {
+    nock(ORIGIN).post(PATH).reply(429, { error: 'too_many_requests' }, { 'retry-after': '20' });
+    const client = new TokenClient(endpoint, { retries: 0 });
+    await client.post({ scope: 's', format: 'form', body: {} }).catch(() => {});
+    const deadline = new AbortController();
+    const waiting = client.post({ scope: 's', format: 'form', body: {}, signal: deadline.signal }).catch((e: unknown) => e);
+    const reason = new TokenError('timeout', 'token request for s timed out after 30000 ms');
+    deadline.abort(reason);
+    expect(await waiting).to.equal(reason);
+  });
+});
