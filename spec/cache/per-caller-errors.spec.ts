@@ -33,7 +33,16 @@ describe('withCache: every caller of a failed shared fetch gets its own error', 
     };
     const api = axios.create({ baseURL: 'http://127.0.0.1:1', adapter });
     attachToken(api, { source, scope: 'api://x/.default' });
-    const pending = Array.from({ length: 5_000 }, (_, i) => errorOf(api.get(`/items/${i}`)));
+    // Each caller awaits its own request, as application code does, so each has its own async
+    // stack (`at async Promise.all (index i)`) for axios to append: a shared error would grow.
+    const pending = Array.from({ length: 5_000 }, async (_, i) => {
+      try {
+        await api.get(`/items/${i}`);
+      } catch (error) {
+        return error;
+      }
+      return expect.fail('should have failed');
+    });
     await settle();
     expect(calls).to.have.length(1);
     const cause = new Error('connect ECONNREFUSED');
