@@ -102,11 +102,15 @@ export class FlappingEndpoint {
   }
 
   /**
-   * Whether a token the endpoint handed out for `scope` was still inside the window in which the
-   * package serves it (its lifetime minus the default expiry margin), counted from the request's arrival.
+   * Whether the last token the endpoint handed out for `scope` was still inside the window in
+   * which the package serves it (its lifetime minus the default expiry margin), counted from the
+   * request's arrival. The last answer, not the longest: Texas answers a refresh from its cache
+   * with the same token and a remaining `expires_in` rounded down to whole seconds, and the
+   * package rightly goes by that newer, shorter figure.
    */
   validAt(scope: string, at = Date.now()): boolean {
-    return this.attempts.some((a) => a.scope === scope && a.expiresIn !== undefined && a.at <= at && at < a.at + servableFor(a.expiresIn));
+    const last = this.attempts.findLast((a) => a.scope === scope && a.expiresIn !== undefined && a.at <= at);
+    return last !== undefined && at < last.at + servableFor(last.expiresIn!);
   }
 
   /** The API's check: a token this endpoint issued, not yet expired. */
