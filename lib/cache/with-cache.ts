@@ -172,14 +172,16 @@ class TokenCache implements CachedTokenSource {
 
   async #fetchOnce(key: string, scope: string, reason: FetchReason): Promise<FetchedToken> {
     if (reason !== 'miss') publish('axios-m2m:refresh:start', () => ({ scope, source: this.#name, reason }));
-    const requestedAt = Date.now();
     let token = await this.#request(scope, reason);
     if (reason !== 'forced' && this.#store.isRejected(key, token.token)) {
       // A forced refresh joined this fetch after it had started, and the endpoint answered from
       // its own cache with the very token the API refused (Texas does so without skip_cache).
       token = await this.#request(scope, 'forced');
     }
-    return { token, requestedAt };
+    // The margins are fractions of the lifetime counted from the answer, not from the start of the
+    // fetch: a fetch that waited out retries would otherwise make its token look longer-lived than
+    // it is, and refresh it early and stop serving it early (spec/hardening/fault-soak.spec.ts).
+    return { token, requestedAt: Date.now() };
   }
 
   /** One upstream request, with its event. */
