@@ -9,12 +9,13 @@ const root = resolve(import.meta.dirname, '..', '..');
 
 // Dependencies that most services never need, so importing the package must not load them: they
 // cost start-up time (issue 14; `npm run bench`, section 8, has the figures). jose signs client
-// assertions (private_key_jwt) and loads on the first one.
-const LOADED_ON_USE = ['jose'];
+// assertions (private_key_jwt) and loads on the first one; https-proxy-agent tunnels through a
+// proxy and loads on the first request that goes through one (lib/http/proxy.ts).
+const LOADED_ON_USE = ['jose', 'https-proxy-agent'];
 
 // Runs in a fresh Node process (ESM or CommonJS): records every module loaded, through a loader
-// hook (ES modules) and require.cache (CommonJS), while it imports the built package and then
-// gets a token with a client assertion from a loopback endpoint.
+// hook (ES modules) and require.cache (CommonJS), while it imports the built package, then gets
+// a token with a client assertion from a loopback endpoint, then tries one through a proxy.
 const CHILD = (load: string) => `(async () => {
   const { register, createRequire } = process.getBuiltinModule('node:module');
   const { readFileSync } = process.getBuiltinModule('node:fs');
@@ -36,8 +37,14 @@ const CHILD = (load: string) => `(async () => {
   const jwk = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'k' };
   const source = m2m.clientCredentials({ tokenEndpoint: 'http://127.0.0.1:' + server.address().port + '/token', clientId: 'c', privateJwk: jwk });
   await source.getToken('api://x/.default');
+  const afterAssertion = packages();
+  // An https endpoint through a proxy (the same server, which refuses CONNECT): the request fails,
+  // but only after loading the tunnelling agent.
+  const proxied = m2m.clientCredentials({ tokenEndpoint: 'https://login.example.invalid/token', clientId: 'c', clientSecret: 's', proxy: 'http://127.0.0.1:' + server.address().port, retries: 0 });
+  await proxied.getToken('api://x/.default').catch(() => undefined);
+  server.closeAllConnections();
   server.close();
-  console.log(JSON.stringify({ atImport, afterAssertion: packages() }));
+  console.log(JSON.stringify({ atImport, afterAssertion, afterProxy: packages() }));
 })();`;
 
 describe('import("axios-m2m") loads only what every user needs (built dist/)', function () {
@@ -56,7 +63,7 @@ describe('import("axios-m2m") loads only what every user needs (built dist/)', f
   } as const;
 
   for (const [format, [inputType, load]] of Object.entries(formats)) {
-    it(`${format}: not ${LOADED_ON_USE.join(' nor ')} at import; jose once a client assertion is signed`, () => {
+    it(`${format}: not ${LOADED_ON_USE.join(' nor ')} at import; jose once a client assertion is signed, https-proxy-agent once a proxy is used`, () => {
       const child = spawnSync(process.execPath, [inputType, '-e', CHILD(load)], {
         cwd: root,
         encoding: 'utf8',
@@ -64,10 +71,11 @@ describe('import("axios-m2m") loads only what every user needs (built dist/)', f
         timeout: 50_000,
       });
       expect(child.stderr).to.equal('');
-      const { atImport, afterAssertion } = JSON.parse(child.stdout) as { atImport: string[]; afterAssertion: string[] };
+      const { atImport, afterAssertion, afterProxy } = JSON.parse(child.stdout) as Record<string, string[]>;
       expect(atImport).to.include('axios'); // the records see the package's dependencies
       for (const name of LOADED_ON_USE) expect(atImport, `${name} at import`).to.not.include(name);
-      expect(afterAssertion).to.include('jose');
+      expect(afterAssertion).to.include('jose').and.not.include('https-proxy-agent');
+      expect(afterProxy).to.include('https-proxy-agent');
     });
   }
 });
