@@ -99,6 +99,6 @@ export default async function run(): Promise<void> {
     ['unhandled rejections (both runs share the process)', ...[ofTexas, ofClientCredentials].map((r) => r.unhandled.length)],
   ]);
   console.log(
-    `\n"A valid token existed": the endpoint had handed out a token still inside the time the package serves it (expires_in less up to 1 s, less a tenth: 4.5 s of a 6 s token), with more than ${SLACK} ms of it left (the client dates a token from sending its request, the endpoint from its arrival). Bounds: token requests <= (1 + retries) x (floor(phase / shortest failing fetch) + 2); recovery <= attemptTimeout + the longest retry delay (or Retry-After) + 20 % jitter.`,
+    `\n"A valid token existed": the last token the endpoint handed out was still inside the time the package serves it (expires_in less up to 1 s, less a tenth: 4.5 s of a 6 s token), with more than ${SLACK} ms of it left (the client dates a token from sending its request, the endpoint from its arrival). Bounds: token requests <= (1 + retries) x (floor(phase / shortest failing fetch) + 2); recovery <= attemptTimeout + the longest retry delay (or Retry-After) + 20 % jitter.`,
   );
 }
