@@ -1,4 +1,4 @@
-import type { InternalAxiosRequestConfig } from 'axios';
+import axios, { type InternalAxiosRequestConfig } from 'axios';
 
 /** axios's own test for an absolute URL (`isAbsoluteURL`): a scheme and `//`, or `//` alone. */
 const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i;
@@ -38,6 +38,17 @@ export interface RequestTarget {
 }
 
 /**
+ * Whether this axios honours `allowAbsoluteUrls: false` everywhere. The option came in 1.8.0, and the
+ * http adapter followed it only from 1.8.2 (CVE-2025-27152); an older axios sends an absolute URL
+ * to its own origin whatever the option says, so the option must not make us give it the token.
+ */
+export function honoursAllowAbsoluteUrls(version: string | undefined): boolean {
+  const [major = 0, minor = 0, patch = 0] = (version ?? '').split('.').map((part) => Number.parseInt(part, 10));
+  return major > 1 || (major === 1 && (minor > 8 || (minor === 8 && patch >= 2)));
+}
+const ALLOW_ABSOLUTE_URLS_HONOURED = honoursAllowAbsoluteUrls(axios.VERSION);
+
+/**
  * Resolves request targets the way axios builds a request's URL (`buildFullPath`): an absolute
  * `url`, protocol-relative `//host/path` included, wins over the `baseURL` unless
  * `allowAbsoluteUrls: false`; a protocol-relative URL takes the `baseURL`'s protocol (a custom
@@ -61,7 +72,7 @@ export function requestTargets(): (config: InternalAxiosRequestConfig) => Reques
       target.base = lastBase;
     }
     const base = target.base;
-    if (typeof url === 'string' && ABSOLUTE.test(url) && (!baseURL || config.allowAbsoluteUrls !== false)) {
+    if (typeof url === 'string' && ABSOLUTE.test(url) && (!baseURL || config.allowAbsoluteUrls !== false || !ALLOW_ABSOLUTE_URLS_HONOURED)) {
       if (!url.startsWith('//')) target.origin = originOf(url);
       else target.origin = base === undefined ? undefined : originOf(`${base.slice(0, base.indexOf(':') + 1)}${url}`);
     } else {

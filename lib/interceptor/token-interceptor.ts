@@ -108,10 +108,30 @@ function isRetry(option: unknown): option is Retry {
  * the instance with `token: false`, or to another origin): the record, so that a 401 is not retried
  * with a token, and the header we set then, which the config's copied headers still carry.
  */
-function forget(config: Tracked): void {
-  const sent = config[SENT]!;
+function forget(config: Tracked, attached: RecentTokens): void {
   config[SENT] = undefined;
-  if (config.headers.get('Authorization') === `Bearer ${sent.token}`) config.headers.delete('Authorization');
+  const value = config.headers.get('Authorization');
+  if (typeof value === 'string' && value.startsWith('Bearer ') && attached.has(value.slice(7))) config.headers.delete('Authorization');
+}
+
+/**
+ * The last tokens an interceptor attached. axios before 1.21 drops symbol keys when it merges a
+ * config, so a config re-sent through the instance (a user's interceptor, with `token: false` or
+ * to another origin) arrives without our record but with the copied headers, our `Authorization`
+ * among them: it is recognised by its value. Bounded, so a rotating token does not grow it.
+ */
+class RecentTokens {
+  static readonly #MAX = 16;
+  readonly #tokens = new Set<string>();
+  /** Per request: the cached token is the same string each time, so the lookup hashes nothing new. */
+  add(token: string): void {
+    if (this.#tokens.has(token)) return;
+    this.#tokens.add(token);
+    if (this.#tokens.size > RecentTokens.#MAX) this.#tokens.delete(this.#tokens.values().next().value!);
+  }
+  has(token: string): boolean {
+    return this.#tokens.has(token);
+  }
 }
 
 // The retry re-sends the request exactly as the interceptors left it: its config already holds the
@@ -185,6 +205,7 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
   if (!Array.isArray(retryOn) || !retryOn.every((s) => Number.isInteger(s))) fail('retryOn', 'an array of HTTP statuses', retryOn);
   const allowedOrigins = parseOrigins(o.origins);
   const targetOf = requestTargets();
+  const attached = new RecentTokens();
 
   function scopeOf(config: InternalAxiosRequestConfig, option: { scope?: string } | null | undefined): string {
     const scope = option?.scope ?? (typeof o.scope === 'function' ? o.scope(config) : o.scope);
@@ -222,14 +243,14 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       const option = config.token;
       const tracked = config as Tracked;
       if (option === false) {
-        if (tracked[SENT] !== undefined) forget(tracked);
+        forget(tracked, attached);
         return config;
       }
       if (option != null && !(option instanceof Retry)) checkTokenOption(option);
       const { base, origin } = targetOf(config);
       if (origin === undefined || (origin !== base && !allowedOrigins.has(origin))) {
         if (base === undefined || origin === undefined) throw unnamedOrigin(config, origin);
-        if (tracked[SENT] !== undefined) forget(tracked);
+        forget(tracked, attached);
         return config; // an absolute URL of another origin than the baseURL's: sent without the token
       }
       const scope = scopeOf(config, option);
@@ -242,6 +263,7 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       // Ours wins over any Authorization the request has, `false` included; and axios's `auth`
       // (Basic) would make the http adapter drop ours, so it goes too.
       config.headers.set('Authorization', `Bearer ${token.token}`, true);
+      attached.add(token.token);
       if (config.auth !== undefined) config.auth = undefined;
       guardRedirects(config, origin);
       tracked[SENT] = new Sent(scope, token.token, config.data, source);

@@ -6,6 +6,7 @@ import nock from 'nock';
 import { withCache } from '../../lib/cache/with-cache.js';
 import { TokenError } from '../../lib/errors.js';
 import { attachToken } from '../../lib/interceptor/attach-token.js';
+import { honoursAllowAbsoluteUrls } from '../../lib/interceptor/request-target.js';
 import { tokenInterceptor } from '../../lib/interceptor/token-interceptor.js';
 import { clientCredentials } from '../../lib/sources/client-credentials.js';
 import { texas } from '../../lib/sources/texas.js';
@@ -392,12 +393,28 @@ describe('a token goes only to an origin the user named: the baseURL\'s, or one 
       expect(api.seen.map((r) => r.token)).to.deep.equal([undefined]);
     });
 
-    it('with allowAbsoluteUrls: false, an absolute URL goes under the baseURL, and so does the token', async () => {
+    it('with allowAbsoluteUrls: false, an absolute URL goes under the baseURL, and so does the token (axios >= 1.8.2)', async function () {
+      if (!honoursAllowAbsoluteUrls(axios.VERSION)) this.skip(); // the next test covers older axios
       const instance = axios.create({ baseURL: api.url, allowAbsoluteUrls: false });
       attachToken(instance, { source, scope: SCOPE });
       await instance.get(`${other.url}/x`);
       expect(other.seen).to.deep.equal([]);
       expect(api.seen.map((r) => r.token)).to.deep.equal(['token-1']);
+    });
+
+    it('with allowAbsoluteUrls: false on an axios that ignores it (before 1.8.2), the absolute URL goes to its own origin without the token', async function () {
+      if (honoursAllowAbsoluteUrls(axios.VERSION)) this.skip(); // the test above covers this axios; .ci/axios-compat.sh runs this one on 1.7.9
+      const instance = axios.create({ baseURL: api.url, allowAbsoluteUrls: false });
+      attachToken(instance, { source, scope: SCOPE });
+      await instance.get(`${other.url}/x`);
+      expect(other.seen.map((r) => r.token)).to.deep.equal([undefined]);
+      expect(api.seen).to.deep.equal([]);
+    });
+
+    it('knows which axios releases honour allowAbsoluteUrls: false (1.8.2 and later)', () => {
+      expect(['1.7.9', '1.8.1', '1.8.2', '1.13.6', '1.21.1', '2.0.0', undefined].map(honoursAllowAbsoluteUrls)).to.deep.equal([
+        false, false, true, true, true, true, false,
+      ]);
     });
   });
 
