@@ -3,7 +3,6 @@
 // medians of rounds. BENCH_QUICK=1 runs every figure with tiny counts (for the test suite).
 import { ClientSecretCredential, getBearerTokenProvider } from '@azure/identity';
 import { createHttpHeaders, type PipelineRequest } from '@azure/core-rest-pipeline';
-import { ConfidentialClientApplication } from '@azure/msal-node';
 import axios, { AxiosHeaders, type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
 import * as authRefresh from 'axios-auth-refresh';
 import { execFileSync } from 'node:child_process';
@@ -12,7 +11,7 @@ import { createServer, Agent } from 'node:http';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { attachToken, clientCredentials, tokenInterceptor, withCache } from '../lib/index.js';
-import { close, fmt, listen, median, MICRO_TIME, p50, progress, QUICK, ROUNDS, table, url } from './support.js';
+import { close, fmt, listen, median, MICRO_TIME, msalClient, p50, progress, QUICK, ROUNDS, table, url } from './support.js';
 
 // axios-auth-refresh is CommonJS with a default export: reach it the same way from tsx and tsc.
 type CreateAuthRefresh = (instance: AxiosInstance, refresh: (error: unknown) => Promise<unknown>) => number;
@@ -50,40 +49,9 @@ async function startApi() {
   return { url: url(server), revoked, server };
 }
 
-/**
- * msal-node pointed at the loopback token endpoint: an https authority on 127.0.0.1 (msal requires
- * https) whose metadata names the endpoint, and a network client that sends msal's POST with fetch
- * to the plain-http loopback server, so no TLS is needed and every token request is counted there.
- */
+/** msal-node against the loopback token endpoint (see msalClient in bench/support.ts). */
 function msal(endpoint: Awaited<ReturnType<typeof startTokenEndpoint>>) {
-  const port = new URL(endpoint.url).port;
-  const authority = `https://127.0.0.1:${port}/tenant`;
-  const app = new ConfidentialClientApplication({
-    auth: {
-      clientId: 'client',
-      clientSecret: 'secret',
-      authority,
-      knownAuthorities: [`127.0.0.1:${port}`],
-      authorityMetadata: JSON.stringify({
-        token_endpoint: `${authority}/oauth2/v2.0/token`,
-        issuer: `${authority}/v2.0`,
-        authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
-        end_session_endpoint: `${authority}/oauth2/v2.0/logout`,
-        jwks_uri: `${authority}/discovery/v2.0/keys`,
-      }),
-    },
-    system: {
-      networkClient: {
-        async sendGetRequestAsync() {
-          throw new Error('no GET expected: the authority metadata is given');
-        },
-        async sendPostRequestAsync(_url: string, options?: { body?: string; headers?: Record<string, string> }) {
-          const response = await fetch(endpoint.url, { method: 'POST', body: options?.body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-          return { headers: Object.fromEntries(response.headers), status: response.status, body: (await response.json()) as never };
-        },
-      },
-    },
-  });
+  const app = msalClient(endpoint.url);
   return { get: (scope: string) => app.acquireTokenByClientCredential({ scopes: [scope] }) };
 }
 

@@ -1,4 +1,5 @@
 // Shared by bench/index.ts and the sections in bench/sections/: counts, formatting, loopback servers.
+import { ConfidentialClientApplication } from '@azure/msal-node';
 import { measure } from 'mitata';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,3 +24,39 @@ export const listen = (server: Server) => new Promise<void>((resolve) => server.
 export const url = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 export const close = (server: Server) => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
 
+
+/**
+ * msal-node pointed at a loopback token endpoint: an https authority on 127.0.0.1 (msal requires
+ * https) whose metadata names the endpoint, and a network client that sends msal's POST with fetch
+ * to the plain-http loopback server, so no TLS is needed and every token request is counted there.
+ */
+export function msalClient(tokenEndpointUrl: string): ConfidentialClientApplication {
+  const port = new URL(tokenEndpointUrl).port;
+  const authority = `https://127.0.0.1:${port}/tenant`;
+  return new ConfidentialClientApplication({
+    auth: {
+      clientId: 'client',
+      clientSecret: 'secret',
+      authority,
+      knownAuthorities: [`127.0.0.1:${port}`],
+      authorityMetadata: JSON.stringify({
+        token_endpoint: `${authority}/oauth2/v2.0/token`,
+        issuer: `${authority}/v2.0`,
+        authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
+        end_session_endpoint: `${authority}/oauth2/v2.0/logout`,
+        jwks_uri: `${authority}/discovery/v2.0/keys`,
+      }),
+    },
+    system: {
+      networkClient: {
+        async sendGetRequestAsync() {
+          throw new Error('no GET expected: the authority metadata is given');
+        },
+        async sendPostRequestAsync(_url: string, options?: { body?: string }) {
+          const response = await fetch(tokenEndpointUrl, { method: 'POST', body: options?.body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+          return { headers: Object.fromEntries(response.headers), status: response.status, body: (await response.json()) as never };
+        },
+      },
+    },
+  });
+}

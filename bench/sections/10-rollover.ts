@@ -7,12 +7,11 @@
 // never delays the next request), so this machine's noise hits all of them alike.
 import { ClientSecretCredential, getBearerTokenProvider } from '@azure/identity';
 import { createHttpHeaders, type PipelineRequest } from '@azure/core-rest-pipeline';
-import { ConfidentialClientApplication } from '@azure/msal-node';
 import axios, { type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
 import { createServer, Agent, type Server } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { attachToken, clientCredentials } from '../../lib/index.js';
-import { close, fmt, listen, progress, QUICK, table, url } from '../support.js';
+import { close, fmt, listen, msalClient, progress, QUICK, table, url } from '../support.js';
 
 export const heading = '10. Tail latency at token rollover';
 
@@ -64,36 +63,9 @@ async function tokenEndpoint(expiresIn: number) {
 }
 type Endpoint = Awaited<ReturnType<typeof tokenEndpoint>>;
 
-/** msal-node pointed at a loopback endpoint (as in bench/index.ts: https authority metadata, fetch to plain http). */
+/** msal-node against a loopback endpoint (msalClient in bench/support.ts). */
 function msal(endpoint: Endpoint) {
-  const port = new URL(endpoint.url).port;
-  const authority = `https://127.0.0.1:${port}/tenant`;
-  const app = new ConfidentialClientApplication({
-    auth: {
-      clientId: 'client',
-      clientSecret: 'secret',
-      authority,
-      knownAuthorities: [`127.0.0.1:${port}`],
-      authorityMetadata: JSON.stringify({
-        token_endpoint: `${authority}/oauth2/v2.0/token`,
-        issuer: `${authority}/v2.0`,
-        authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
-        end_session_endpoint: `${authority}/oauth2/v2.0/logout`,
-        jwks_uri: `${authority}/discovery/v2.0/keys`,
-      }),
-    },
-    system: {
-      networkClient: {
-        async sendGetRequestAsync() {
-          throw new Error('no GET expected: the authority metadata is given');
-        },
-        async sendPostRequestAsync(_url: string, options?: { body?: string }) {
-          const response = await fetch(endpoint.url, { method: 'POST', body: options?.body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-          return { headers: Object.fromEntries(response.headers), status: response.status, body: (await response.json()) as never };
-        },
-      },
-    },
-  });
+  const app = msalClient(endpoint.url);
   return async () => (await app.acquireTokenByClientCredential({ scopes: [SCOPE] }))!.accessToken;
 }
 
