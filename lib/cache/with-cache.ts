@@ -84,6 +84,8 @@ function errorFields(error: unknown): { code: string; status?: number } {
 class TokenCache implements CachedTokenSource {
   readonly #fetch: FetchToken;
   readonly #store: TokenStore;
+  /** The last scope that passed the check; the per-request path compares, and runs no regex. */
+  #lastValidScope: string | undefined;
   readonly #timeout: number;
   readonly #cacheKey: (scope: string) => string;
   readonly #endpoint: string | undefined;
@@ -123,8 +125,11 @@ class TokenCache implements CachedTokenSource {
     // The same rule for every source, before the key or any fetch sees the scope: nothing is
     // reinterpreted (`123`, `{}`, CR/LF, '' never reach a fetch function). Built-in sources add
     // their own stricter checks (Entra ID: no whitespace) in their fetch functions.
-    const invalid = scopeProblem(scope, { allowList: true });
-    if (invalid) return Promise.reject(invalid);
+    if (scope !== this.#lastValidScope || scope === undefined) {
+      const invalid = scopeProblem(scope, { allowList: true });
+      if (invalid) return Promise.reject(invalid);
+      this.#lastValidScope = scope; // callers ask for one scope again and again: check it once
+    }
     // A caller that has given up already gets its reason, not a fetch nobody waits for.
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     const key = this.#cacheKey(scope);
