@@ -6,7 +6,7 @@
 // sources run side by side, each against its own endpoint and API.
 import axios from 'axios';
 import { attachToken, clientCredentials, texas, type TokenSource } from '../../lib/index.js';
-import { runSoak, unexplainedFailures, type RetrySettings, type SoakPhase, type SoakResult } from '../../spec/support/fault-soak.js';
+import { flappingPhases, runSoak, unexplainedFailures, type RetrySettings, type SoakResult } from '../../spec/support/fault-soak.js';
 import { FlappingEndpoint } from '../../spec/support/flapping-endpoint.js';
 import { fmt, progress, QUICK, table } from '../support.js';
 
@@ -21,17 +21,7 @@ const UP = QUICK ? 200 : 4_000;
 /** See runSoak's `slack`: one load interval. */
 const SLACK = 100;
 const RETRY_AFTER = QUICK ? 1 : 2; // seconds
-const PHASES: SoakPhase[] = [
-  { kind: 'up', duration: UP },
-  { kind: 'down', duration: OUTAGE },
-  { kind: 'up', duration: UP },
-  { kind: 'hanging', duration: OUTAGE },
-  { kind: 'up', duration: UP },
-  { kind: '503', duration: OUTAGE },
-  { kind: 'up', duration: UP },
-  { kind: '429', duration: OUTAGE, retryAfter: RETRY_AFTER },
-  { kind: 'up', duration: UP },
-];
+const PHASES = flappingPhases(UP, OUTAGE, RETRY_AFTER);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const NAMES = { up: 'up', down: 'down (connection reset)', hanging: 'hanging (no answer)', '503': '503', '429': `429, Retry-After ${RETRY_AFTER} s` } as const;
 

@@ -6,7 +6,7 @@ import { attachToken } from '../../lib/interceptor/attach-token.js';
 import { clientCredentials } from '../../lib/sources/client-credentials.js';
 import { texas } from '../../lib/sources/texas.js';
 import type { AccessToken, TokenSource } from '../../lib/types.js';
-import { runSoak, unexplainedFailures, type PhaseFigures, type RetrySettings, type SoakPhase, type SoakResult } from '../support/fault-soak.js';
+import { flappingPhases, runSoak, unexplainedFailures, type PhaseFigures, type RetrySettings, type SoakPhase, type SoakResult } from '../support/fault-soak.js';
 import { FlappingEndpoint } from '../support/flapping-endpoint.js';
 
 // The fault soak of issue 13, in simulated time: a request every 100 ms through attachToken, 6 s
@@ -25,17 +25,7 @@ const SETTINGS: RetrySettings = { retries: 3, attemptTimeout: 1_000, delayFactor
 const HTTP = { retries: SETTINGS.retries, attemptTimeout: SETTINGS.attemptTimeout, timeout: 10_000 };
 const OUTAGE = 12_000;
 const UP = 8_000;
-const PHASES: SoakPhase[] = [
-  { kind: 'up', duration: UP },
-  { kind: 'down', duration: OUTAGE },
-  { kind: 'up', duration: UP },
-  { kind: 'hanging', duration: OUTAGE },
-  { kind: 'up', duration: UP },
-  { kind: '503', duration: OUTAGE },
-  { kind: 'up', duration: UP },
-  { kind: '429', duration: OUTAGE, retryAfter: 2 },
-  { kind: 'up', duration: UP },
-];
+const PHASES = flappingPhases(UP, OUTAGE, 2);
 
 type SourceKind = 'texas' | 'clientCredentials';
 

@@ -15,6 +15,20 @@ export interface SoakPhase {
 }
 
 /** One API request of the load. */
+/**
+ * The soak's course: up, then each outage (down, hanging, 503, 429 with `Retry-After`) followed by
+ * a time up again. Shared by the spec (simulated time) and bench section 7 (real time).
+ */
+export function flappingPhases(up: number, outage: number, retryAfterSeconds: number): SoakPhase[] {
+  const outages: SoakPhase[] = [
+    { kind: 'down', duration: outage },
+    { kind: 'hanging', duration: outage },
+    { kind: '503', duration: outage },
+    { kind: '429', duration: outage, retryAfter: retryAfterSeconds },
+  ];
+  return [{ kind: 'up', duration: up }, ...outages.flatMap((phase): SoakPhase[] => [phase, { kind: 'up', duration: up }])];
+}
+
 export interface LoadRequest {
   readonly at: number;
   readonly phase: number;
