@@ -268,7 +268,7 @@ function memory() {
 
 /**
  * The sections in bench/sections/, in file-name order: each exports its `heading` (the table's
- * title starts with it; spec/bench.spec.ts checks that every heading is printed) and a default
+ * title starts with it; spec/package/bench.spec.ts checks that every heading is printed) and a default
  * `run()` that prints its table(s). BENCH_QUICK must keep a section to a few seconds.
  */
 async function sections() {

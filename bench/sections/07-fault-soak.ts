@@ -1,4 +1,4 @@
-// The fault soak of spec/hardening/fault-soak.spec.ts in real time on loopback: a Texas-shaped
+// The fault soak of spec/unit/interceptor/fault-soak.spec.ts in real time on loopback: a Texas-shaped
 // token endpoint handing out 6 s tokens (for texas(), with Texas's own cache; for
 // clientCredentials(), a new token each time) goes down (connections reset), hangs, answers 503,
 // answers 429 with Retry-After, and comes back between each, while an axios instance with

@@ -185,7 +185,7 @@ class TokenCache implements CachedTokenSource {
     }
     // The margins are fractions of the lifetime counted from the answer, not from the start of the
     // fetch: a fetch that waited out retries would otherwise make its token look longer-lived than
-    // it is, and refresh it early and stop serving it early (spec/hardening/fault-soak.spec.ts).
+    // it is, and refresh it early and stop serving it early (spec/unit/interceptor/fault-soak.spec.ts).
     return { token, requestedAt: Date.now() };
   }
 

@@ -2,7 +2,7 @@ import { AxiosError, AxiosHeaders, CanceledError, type AxiosAdapter, type AxiosR
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-// A token endpoint that flaps, for the fault soak (spec/hardening/fault-soak.spec.ts, in simulated
+// A token endpoint that flaps, for the fault soak (spec/unit/interceptor/fault-soak.spec.ts, in simulated
 // time, and bench/sections/07-fault-soak.ts, in real time on loopback), and the API beside it that
 // accepts only unexpired tokens of its own. The phase decides how a request is answered when it
 // arrives: a request that arrived while the endpoint hung keeps hanging after it comes back (a

@@ -1,0 +1,241 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import sinon from 'sinon';
+import { inspect } from 'node:util';
+import { isTokenError, type TokenError } from '../../../lib/errors.js';
+import { subscribe, type IntrospectionEvent } from '../../../lib/events.js';
+import { introspection, type TokenValidator } from '../../../lib/inbound/introspection.js';
+import { fakeJwt, startScriptedTexas, type ScriptedTexas } from '../../support/scripted-texas.js';
+
+const NOW = 1_800_000_000_000;
+const exp = (secondsFromNow: number) => Math.floor(NOW / 1000) + secondsFromNow;
+
+async function rejection(promise: Promise<unknown>): Promise<TokenError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(isTokenError(error), String(error)).to.equal(true);
+    return error as TokenError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('introspection(options).validate(token)', () => {
+  let texas: ScriptedTexas;
+  let clock: sinon.SinonFakeTimers | undefined;
+  const active = (claims: Record<string, unknown>) => () => ({ status: 200, body: { active: true, ...claims } });
+
+  before(() => nock.restore()); // real loopback traffic
+  after(() => nock.activate());
+  beforeEach(async () => {
+    texas = await startScriptedTexas(active({ sub: 'alice', exp: exp(3600) }));
+  });
+  afterEach(async () => {
+    clock?.restore();
+    clock = undefined;
+    await texas.close();
+  });
+
+  const validator = (options = {}): TokenValidator => introspection({ endpoint: texas.endpoint, ...options });
+
+  it('posts identity_provider and token, and resolves { active: true, claims } without the active field', async () => {
+    const token = fakeJwt({ sub: 'alice' });
+    const result = await validator({ identityProvider: 'tokenx' }).validate(token);
+    expect(result).to.deep.equal({ active: true, claims: { sub: 'alice', exp: exp(3600) } });
+    expect(texas.bodies).to.deep.equal([{ identity_provider: 'tokenx', token }]);
+    expect(Object.isFrozen(result) && result.active && Object.isFrozen(result.claims)).to.equal(true);
+  });
+
+  it('defaults to entra_id and NAIS_TOKEN_INTROSPECTION_ENDPOINT', async () => {
+    const saved = process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT;
+    process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT = texas.endpoint;
+    try {
+      const v = introspection();
+      expect(v).to.include({ identityProvider: 'entra_id', endpoint: texas.endpoint });
+      await v.validate('opaque-token');
+    } finally {
+      if (saved === undefined) delete process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT;
+      else process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT = saved;
+    }
+    expect(texas.bodies[0]).to.deep.equal({ identity_provider: 'entra_id', token: 'opaque-token' });
+  });
+
+  it('keeps an active result until exp less expiryMargin, never beyond exp, keyed by a digest', async () => {
+    clock = sinon.useFakeTimers({ now: NOW, toFake: ['Date'] });
+    texas.script(active({ sub: 'alice', exp: exp(60) }));
+    const v = validator({ expiryMargin: 5_000 });
+    await v.validate('token-a');
+    await v.validate('token-a');
+    expect(texas.count).to.equal(1);
+    clock.tick(54_999);
+    await v.validate('token-a');
+    expect(texas.count).to.equal(1);
+    clock.tick(1);
+    await v.validate('token-a');
+    expect(texas.count).to.equal(2);
+    // A margin longer than what is left: not kept at all.
+    await v.validate('token-a');
+    expect(texas.count).to.equal(3);
+    expect(inspect(v, { depth: Infinity, showHidden: true })).to.not.include('token-a');
+  });
+
+  it('keeps nothing for an active token without a numeric exp', async () => {
+    texas.script(active({ sub: 'alice' }));
+    const v = validator();
+    await v.validate('no-exp');
+    await v.validate('no-exp');
+    expect(texas.count).to.equal(2);
+    expect(v.size).to.equal(0);
+  });
+
+  it("keeps an inactive result for inactiveTtl only, with Texas's reason", async () => {
+    clock = sinon.useFakeTimers({ now: NOW, toFake: ['Date'] });
+    texas.script(() => ({ status: 200, body: { active: false, error: 'invalid token: ExpiredSignature' } }));
+    const v = validator({ inactiveTtl: 2_000 });
+    expect(await v.validate('old')).to.deep.equal({ active: false, reason: 'invalid token: ExpiredSignature' });
+    clock.tick(1_999);
+    await v.validate('old');
+    expect(texas.count).to.equal(1);
+    clock.tick(1);
+    await v.validate('old');
+    expect(texas.count).to.equal(2);
+    const none = validator({ inactiveTtl: 0 });
+    await none.validate('old');
+    await none.validate('old');
+    expect(texas.count).to.equal(4);
+  });
+
+  it('replaces a reason that shows the token, or part of it, with a generic one', async () => {
+    const token = fakeJwt({ sub: 'echo', padding: 'x'.repeat(30) });
+    const [, payload] = token.split('.');
+    for (const error of [`invalid token: ${token}`, `bad payload ${payload}`, '', 42]) {
+      texas.script(() => ({ status: 200, body: { active: false, error } }));
+      expect(await validator().validate(token)).to.deep.equal({ active: false, reason: 'token is not active' });
+    }
+  });
+
+  it('shares one request among 200 concurrent validations of one token', async () => {
+    const release = texas.hold();
+    const v = validator();
+    const results = Array.from({ length: 200 }, () => v.validate('busy-token'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    const all = await Promise.all(results);
+    expect(texas.count).to.equal(1);
+    expect(new Set(all).size).to.equal(1);
+  });
+
+  it('never keeps a failure, and gives each waiter its own error', async () => {
+    texas.script(() => ({ status: 500, body: { error: 'server_error', error_description: 'Upstream request failed' } }));
+    const v = validator({ retries: 0 });
+    const errors = await Promise.all([rejection(v.validate('t1')), rejection(v.validate('t1'))]);
+    expect(errors[0]).to.not.equal(errors[1]);
+    expect(errors[0]).to.deep.include({ code: 'server_error', status: 500, endpoint: texas.endpoint });
+    expect(errors[0]!.message).to.equal(
+      `introspection of a token (entra_id) failed: 500 server_error: Upstream request failed (${texas.endpoint})`,
+    );
+    expect(texas.count).to.equal(1);
+    texas.script(active({ sub: 'alice', exp: exp(3600) }));
+    expect((await v.validate('t1')).active).to.equal(true);
+  });
+
+  it("rejects on Texas's 400 with its code, the token scrubbed from the description", async () => {
+    const token = 'secret-token-0123456789';
+    texas.script(() => ({ status: 400, body: { error: 'invalid_request', error_description: `Failed to deserialize: ${token}` } }));
+    const error = await rejection(validator().validate(token));
+    expect(error).to.deep.include({ code: 'invalid_request', status: 400 });
+    expect(JSON.stringify(error) + inspect(error, { depth: Infinity }) + error.message).to.not.include(token);
+  });
+
+  for (const [name, body] of [
+    ['HTML', '<html>proxy error</html>'],
+    ['truncated JSON', '{"active": tr'],
+    ['an array', '[]'],
+    ['active not a boolean', { active: 'true', sub: 'x' }],
+    ['no active field', { sub: 'x' }],
+  ] as const) {
+    it(`rejects a 200 answer that is ${name} with bad_response`, async () => {
+      texas.script(() => ({ status: 200, body }));
+      const error = await rejection(validator().validate('some-token'));
+      expect(error).to.deep.include({ code: 'bad_response', status: 200 });
+      expect(error.message).to.equal(`introspection of a token (entra_id) failed: 200 answer is not {"active": true|false, ...} (${texas.endpoint})`);
+    });
+  }
+
+  it('ends a hanging request at the deadline with code timeout', async () => {
+    texas.script(() => 'hang');
+    const error = await rejection(validator({ timeout: 200, attemptTimeout: 10_000 }).validate('slow-token'));
+    expect(error.code).to.equal('timeout');
+    expect(error.message).to.equal(`introspection of a token (entra_id) timed out after 200 ms (${texas.endpoint})`);
+  });
+
+  it('answers a value that is no bearer token as inactive, without a request', async () => {
+    const v = validator();
+    for (const token of ['', 'has space', 'line\nbreak', 'ünïcode', 'x'.repeat(16 * 1024 + 1)]) {
+      expect(await v.validate(token)).to.deep.equal({ active: false, reason: 'malformed token' });
+    }
+    expect(texas.count).to.equal(0);
+  });
+
+  it('holds at most maxEntries results, the oldest written evicted first', async () => {
+    const v = validator({ maxEntries: 3 });
+    for (const token of ['a', 'b', 'c', 'd']) await v.validate(token);
+    expect(v.size).to.equal(3);
+    await v.validate('a'); // evicted: asked again
+    await v.validate('d'); // kept
+    expect(texas.count).to.equal(5);
+    v.clear();
+    expect(v.size).to.equal(0);
+  });
+
+  it('publishes one introspection event per validate, with no token or claim in it', async () => {
+    const seen: IntrospectionEvent[] = [];
+    const stop = subscribe('axios-m2m:introspection', (message) => seen.push(message));
+    try {
+      const v = validator({ identityProvider: 'idporten', retries: 0 });
+      await v.validate('event-token');
+      await v.validate('event-token');
+      texas.script(() => ({ status: 200, body: { active: false, error: 'invalid token: InvalidAudience' } }));
+      await v.validate('other-token');
+      texas.script(() => ({ status: 503, body: 'down' }));
+      await rejection(v.validate('third-token'));
+    } finally {
+      stop();
+    }
+    const base = { identityProvider: 'idporten', endpoint: texas.endpoint };
+    expect(seen.map(({ durationMs, ...rest }) => (expect(durationMs).to.be.a('number'), rest))).to.deep.equal([
+      { ...base, fromCache: false, outcome: 'active' },
+      { ...base, fromCache: true, outcome: 'active' },
+      { ...base, fromCache: false, outcome: 'inactive' },
+      { ...base, fromCache: false, outcome: 'error', code: 'bad_response', status: 503 },
+    ]);
+    expect(seen[1]!.durationMs).to.equal(0);
+    expect(JSON.stringify(seen)).to.not.match(/event-token|other-token|third-token|alice/);
+  });
+
+  it('checks its options at once', () => {
+    const endpoint = texas.endpoint;
+    expect(() => introspection({ endpoint, identityProvider: 'google' as 'tokenx' })).to.throw(TypeError, /identityProvider/);
+    expect(() => introspection({ endpoint, inactiveTtl: 60_001 })).to.throw(TypeError, /inactiveTtl/);
+    expect(() => introspection({ endpoint, maxEntries: 0 })).to.throw(TypeError, /maxEntries/);
+    expect(() => introspection({ endpoint, timeout: 0 })).to.throw(TypeError, /timeout/);
+    expect(() => introspection({ endpoint, bodyFormat: 'xml' as 'json' })).to.throw(TypeError, /bodyFormat/);
+    expect(() => introspection({ endpoint: 'http://texas.example/api/v1/introspect' })).to.throw(/plain http/);
+  });
+
+  it('rejects a token that is not a string with a TypeError', async () => {
+    let error: unknown;
+    await validator().validate(42 as unknown as string).catch((e: unknown) => (error = e));
+    expect(error).to.be.instanceOf(TypeError);
+  });
+
+  it('throws a configuration TokenError naming NAIS_TOKEN_INTROSPECTION_ENDPOINT when there is no endpoint', () => {
+    const saved = process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT;
+    delete process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT;
+    try {
+      expect(() => introspection()).to.throw(/NAIS_TOKEN_INTROSPECTION_ENDPOINT/).with.property('code', 'configuration');
+    } finally {
+      if (saved !== undefined) process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT = saved;
+    }
+  });
+});

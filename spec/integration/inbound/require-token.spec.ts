@@ -1,0 +1,267 @@
+import axios from 'axios';
+import { expect } from 'chai';
+import express from 'express';
+import Koa from 'koa';
+import nock from 'nock';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { currentUserToken } from '../../../lib/context/user-token.js';
+import { attachToken } from '../../../lib/interceptor/attach-token.js';
+import { hasRole } from '../../../lib/inbound/authorize.js';
+import { introspection, type TokenValidator } from '../../../lib/inbound/introspection.js';
+import { requireToken, requireTokenKoa, type RequireTokenOptions } from '../../../lib/inbound/require-token.js';
+import { onBehalfOf } from '../../../lib/sources/on-behalf-of.js';
+import { startTexasServer, type TexasServer } from '../../../lib/testing/texas-server.js';
+import { startProtectedApi } from '../../support/protected-api.js';
+import { startScriptedTexas } from '../../support/scripted-texas.js';
+
+// requireToken() in a real Express 5 app and requireTokenKoa() in a real Koa 3 app, against the
+// Texas-faithful server (introspection, exchange) and a downstream API that checks the exchanged
+// tokens. No error handler of our own: the frameworks' default handlers must answer right.
+
+const DOWNSTREAM_SCOPE = 'api://dev-gcp.team.downstream/.default';
+
+interface App {
+  url: string;
+  close(): Promise<void>;
+}
+
+async function listen(server: Server): Promise<string> {
+  if (!server.listening) await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function closer(server: Server) {
+  return () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+}
+
+/** What every route answers: who the caller is, as the app sees it. */
+type Routes = { downstreamUrl: string; exchangeEndpoint: string };
+
+async function startExpress(options: RequireTokenOptions<express.Request>, routes: Routes): Promise<App> {
+  const otherApi = axios.create({ baseURL: routes.downstreamUrl });
+  attachToken(otherApi, { source: onBehalfOf({ endpoint: routes.exchangeEndpoint }), scope: DOWNSTREAM_SCOPE });
+  const app = express();
+  app.set('env', 'test'); // its default handler still answers; only its console log is off
+  app.use('/api', requireToken(options));
+  app.use('/admin', requireToken({ ...options, authorize: hasRole('admin') }));
+  app.use('/async', requireToken<express.Request>({ ...options, authorize: async (claims, req) => claims.sub !== 'mallory' && req.path === '/me' }));
+  const me = (req: express.Request, res: express.Response) => {
+    res.json({ sub: req.auth?.claims.sub, identityProvider: req.auth?.identityProvider, inContext: currentUserToken() !== undefined });
+  };
+  app.get(['/api/me', '/admin/me', '/async/me'], me);
+  app.get('/api/downstream', async (req, res) => {
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 5)); // interleave
+    const { data } = await otherApi.get('/whoami', { headers: { 'x-request-id': String(req.headers['x-request-id']) } });
+    res.json({ me: req.auth?.claims.sub, downstream: data.sub });
+  });
+  const server = app.listen(0, '127.0.0.1');
+  return { url: await listen(server), close: closer(server) };
+}
+
+async function startKoa(options: RequireTokenOptions<Koa.Context>, routes: Routes): Promise<App> {
+  const otherApi = axios.create({ baseURL: routes.downstreamUrl });
+  attachToken(otherApi, { source: onBehalfOf({ endpoint: routes.exchangeEndpoint }), scope: DOWNSTREAM_SCOPE });
+  const app = new Koa();
+  app.silent = true; // its default handler still answers; only its console log is off
+  const plain = requireTokenKoa(options);
+  const admin = requireTokenKoa({ ...options, authorize: hasRole('admin') });
+  const asynchronous = requireTokenKoa<Koa.Context>({ ...options, authorize: async (claims, ctx) => claims.sub !== 'mallory' && ctx.path === '/async/me' });
+  app.use(async (ctx, next) => {
+    const guard = ctx.path.startsWith('/admin') ? admin : ctx.path.startsWith('/async') ? asynchronous : plain;
+    return guard(ctx, next);
+  });
+  app.use(async (ctx) => {
+    const auth = ctx.state.auth as { claims: { sub?: string }; identityProvider: string } | undefined;
+    if (ctx.path === '/api/downstream') {
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+      const { data } = await otherApi.get('/whoami', { headers: { 'x-request-id': String(ctx.headers['x-request-id']) } });
+      ctx.body = { me: auth?.claims.sub, downstream: data.sub };
+      return;
+    }
+    ctx.body = { sub: auth?.claims.sub, identityProvider: auth?.identityProvider, inContext: currentUserToken() !== undefined };
+  });
+  const server = app.listen(0, '127.0.0.1');
+  return { url: await listen(server), close: closer(server) };
+}
+
+const frameworks = [
+  ['Express 5: requireToken()', startExpress],
+  ['Koa 3: requireTokenKoa()', startKoa],
+] as const;
+
+async function get(url: string, authorization?: string, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { headers: { ...(authorization !== undefined && { authorization }), ...headers } });
+  const text = await response.text();
+  return { status: response.status, text, headers: response.headers };
+}
+
+describe('requireToken() and requireTokenKoa() (integration, Texas-faithful server)', function () {
+  this.timeout(60_000);
+  let texas: TexasServer;
+  let downstream: Awaited<ReturnType<typeof startProtectedApi>>;
+
+  before(async () => {
+    nock.restore();
+    texas = await startTexasServer();
+    downstream = await startProtectedApi((token) => texas.verify(token));
+  });
+  after(async () => {
+    await downstream.close();
+    await texas.close();
+    nock.activate();
+  });
+
+  const introspections = () => texas.requests.filter((r) => r.path === '/api/v1/introspect').length;
+  const routes = () => ({ downstreamUrl: downstream.url, exchangeEndpoint: texas.exchangeEndpoint });
+
+  for (const [name, start] of frameworks) {
+    describe(name, () => {
+      let app: App;
+      let validator: TokenValidator;
+      before(async () => {
+        validator = introspection({ endpoint: texas.introspectionEndpoint });
+        app = await start({ introspection: validator }, routes());
+      });
+      after(() => app.close());
+      beforeEach(() => validator.clear());
+
+      it('lets a valid token through with req.auth / ctx.state.auth, inside the user-token context', async () => {
+        const token = await texas.mintUserToken('alice');
+        for (const authorization of [`Bearer ${token}`, `bearer ${token}`, `BEARER  ${token}`]) {
+          const answer = await get(`${app.url}/api/me`, authorization);
+          expect(answer.status, authorization.slice(0, 8)).to.equal(200);
+          expect(JSON.parse(answer.text)).to.deep.equal({ sub: 'alice', identityProvider: 'entra_id', inContext: true });
+        }
+      });
+
+      const refusals: [string, () => Promise<string | undefined>, number, string | null][] = [
+        ['no Authorization header', async () => undefined, 401, 'Bearer'],
+        ['another scheme (Basic)', async () => 'Basic YWxpY2U6c2VjcmV0', 401, 'Bearer'],
+        ['Bearer without a token', async () => 'Bearer ', 401, 'Bearer'],
+        ['a token with a space in it', async () => 'Bearer abc def', 401, 'Bearer'],
+        ['an expired token', async () => `Bearer ${await texas.mintUserToken('late', { expiresInSeconds: -120 })}`, 401, 'Bearer error="invalid_token"'],
+        ["another app's token", async () => `Bearer ${await texas.mintUserToken('u', { audience: 'api://dev-gcp.team.other' })}`, 401, 'Bearer error="invalid_token"'],
+        ["another provider's token", async () => `Bearer ${await texas.mintUserToken('u', { identityProvider: 'tokenx' })}`, 401, 'Bearer error="invalid_token"'],
+        ['a token that is not a JWT', async () => 'Bearer not-a-jwt', 401, 'Bearer error="invalid_token"'],
+      ];
+      for (const [what, authorization, status, challenge] of refusals) {
+        it(`answers ${what} with ${status} and WWW-Authenticate: ${challenge}, through the default error handler`, async () => {
+          const header = await authorization();
+          const answer = await get(`${app.url}/api/me`, header);
+          expect(answer.status).to.equal(status);
+          expect(answer.headers.get('www-authenticate')).to.equal(challenge);
+          const token = header?.split(' ').at(-1);
+          if (token && token.length > 10) expect(answer.text).to.not.include(token);
+        });
+      }
+
+      it('answers 403 insufficient_scope when authorize says no (sync and async), and 200 when it says yes', async () => {
+        const reader = await texas.mintUserToken('reader', { claims: { roles: ['reader'] } });
+        const admin = await texas.mintUserToken('root', { claims: { roles: ['reader', 'admin'] } });
+        const mallory = await texas.mintUserToken('mallory');
+        const refused = await get(`${app.url}/admin/me`, `Bearer ${reader}`);
+        expect(refused.status).to.equal(403);
+        expect(refused.headers.get('www-authenticate')).to.equal('Bearer error="insufficient_scope"');
+        expect((await get(`${app.url}/admin/me`, `Bearer ${admin}`)).status).to.equal(200);
+        expect((await get(`${app.url}/async/me`, `Bearer ${mallory}`)).status).to.equal(403);
+        expect((await get(`${app.url}/async/me`, `Bearer ${reader}`)).status).to.equal(200);
+      });
+
+      it("calls the downstream API on behalf of the caller: it sees the exchanged token for that user", async () => {
+        const token = await texas.mintUserToken('bob');
+        const answer = await get(`${app.url}/api/downstream`, `Bearer ${token}`, { 'x-request-id': 'bob-1' });
+        expect(answer.status).to.equal(200);
+        expect(JSON.parse(answer.text)).to.deep.equal({ me: 'bob', downstream: 'bob' });
+        const seen = downstream.seen.at(-1)!;
+        expect(seen).to.include({ status: 200, sub: 'bob', aud: 'api://dev-gcp.team.downstream' });
+        expect(seen.token).to.not.equal(token); // exchanged, not passed on
+      });
+
+      it('keeps 400 interleaved requests of 40 users apart, and introspects each token once', async () => {
+        const users = await Promise.all(Array.from({ length: 40 }, async (_, i) => ({ sub: `user-${i}`, token: await texas.mintUserToken(`user-${i}`) })));
+        const before = introspections();
+        const requests = users.flatMap((user) => Array.from({ length: 10 }, (_, n) => ({ user, id: `${user.sub}/${n}` })));
+        requests.sort(() => Math.random() - 0.5);
+        const answers = await Promise.all(requests.map(({ user, id }) => get(`${app.url}/api/downstream`, `Bearer ${user.token}`, { 'x-request-id': id }).then((a) => ({ a, user }))));
+        for (const { a, user } of answers) {
+          expect(a.status).to.equal(200);
+          expect(JSON.parse(a.text)).to.deep.equal({ me: user.sub, downstream: user.sub });
+        }
+        expect(introspections() - before).to.equal(40);
+      });
+
+      it('makes 1 introspection request for 1,000 concurrent requests with one valid token', async () => {
+        const token = await texas.mintUserToken('flood');
+        const before = introspections();
+        const answers = await Promise.all(Array.from({ length: 1000 }, () => get(`${app.url}/api/me`, `Bearer ${token}`)));
+        expect(answers.every((a) => a.status === 200)).to.equal(true);
+        expect(introspections() - before).to.equal(1);
+      });
+
+      it('makes at most a handful of introspection requests for 1,000 concurrent requests with one inactive token', async () => {
+        const token = await texas.mintUserToken('expired-flood', { expiresInSeconds: -3600 });
+        const before = introspections();
+        const answers = await Promise.all(Array.from({ length: 1000 }, () => get(`${app.url}/api/me`, `Bearer ${token}`)));
+        expect(answers.every((a) => a.status === 401)).to.equal(true);
+        expect(introspections() - before).to.be.at.most(3);
+      });
+    });
+  }
+
+  for (const [name, start] of frameworks) {
+    describe(`${name} when Texas cannot answer`, () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      before(() => process.on('unhandledRejection', onUnhandled));
+      after(() => process.off('unhandledRejection', onUnhandled));
+
+      it('answers every one of 1,000 requests 503 with Retry-After at the deadline (Texas hangs), never 401', async () => {
+        const hanging = await startScriptedTexas(() => 'hang');
+        const app = await start({ endpoint: hanging.endpoint, timeout: 300, retryAfter: 7 }, routes());
+        try {
+          const token = await texas.mintUserToken('patient');
+          const answers = await Promise.all(Array.from({ length: 1000 }, () => get(`${app.url}/api/me`, `Bearer ${token}`)));
+          expect(answers.every((a) => a.status === 503)).to.equal(true);
+          expect(new Set(answers.map((a) => a.headers.get('retry-after')))).to.deep.equal(new Set(['7']));
+          expect(answers.some((a) => a.text.includes(token))).to.equal(false);
+          // Waiting requests share one introspection; each deadline ends one, and failures are not kept.
+          expect(hanging.count).to.be.within(1, 50);
+          await new Promise((resolve) => setImmediate(resolve));
+          expect(unhandled).to.deep.equal([]);
+        } finally {
+          await app.close();
+          await hanging.close();
+        }
+      });
+
+      it('answers 503 when Texas refuses connections (after its retries) and on a 500, with no unhandled rejection', async () => {
+        const down = await startScriptedTexas(() => ({ status: 500, body: { error: 'server_error', error_description: 'Upstream request failed' } }));
+        const app = await start({ endpoint: down.endpoint, retries: 1 }, routes());
+        const closed = await startScriptedTexas(() => 'hang');
+        await closed.close();
+        const refusedApp = await start({ endpoint: closed.endpoint, retries: 1 }, routes());
+        try {
+          const token = await texas.mintUserToken('unlucky');
+          for (const url of [app.url, refusedApp.url]) {
+            const answers = await Promise.all(Array.from({ length: 50 }, () => get(`${url}/api/me`, `Bearer ${token}`)));
+            expect(answers.map((a) => a.status)).to.deep.equal(Array(50).fill(503));
+            expect(answers[0]!.headers.get('retry-after')).to.equal('5');
+            expect(answers[0]!.headers.get('www-authenticate')).to.equal(null);
+          }
+          await new Promise((resolve) => setImmediate(resolve));
+          expect(unhandled).to.deep.equal([]);
+        } finally {
+          await app.close();
+          await refusedApp.close();
+          await down.close();
+        }
+      });
+    });
+  }
+});

@@ -1,0 +1,164 @@
+import { expect } from 'chai';
+import { EventEmitter } from 'node:events';
+import axios from 'axios';
+import nock from 'nock';
+import { bearerTokenOf, currentUserToken, withUserToken } from '../../../lib/context/user-token.js';
+import { captureUserToken } from '../../../lib/context/express.js';
+import { captureUserTokenKoa } from '../../../lib/context/koa.js';
+import { onBehalfOf } from '../../../lib/sources/on-behalf-of.js';
+import { attachToken } from '../../../lib/interceptor/attach-token.js';
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('withUserToken(token, fn)', () => {
+  it('makes the token current for fn, synchronously and across awaits, timers and events', async () => {
+    const emitter = new EventEmitter();
+    const seen: (string | undefined)[] = [];
+    await withUserToken('user-a', async () => {
+      seen.push(currentUserToken());
+      await tick();
+      seen.push(currentUserToken());
+      await new Promise<void>((resolve) => setTimeout(() => (seen.push(currentUserToken()), resolve()), 1));
+      emitter.on('x', () => seen.push(currentUserToken()));
+    });
+    expect(currentUserToken()).to.equal(undefined);
+    // Listeners run in the emitter's context, not where they were registered: the middleware
+    // therefore wraps the whole handling, not a callback.
+    withUserToken('user-b', () => emitter.emit('x'));
+    expect(seen).to.deep.equal(['user-a', 'user-a', 'user-a', 'user-b']);
+  });
+
+  it('returns what fn returns', () => {
+    expect(withUserToken('t', () => 42)).to.equal(42);
+  });
+
+  it('drops a Bearer prefix and treats an empty token as none', () => {
+    expect(withUserToken('Bearer abc', currentUserToken)).to.equal('abc');
+    expect(withUserToken('  BEARER\tabc ', currentUserToken)).to.equal('abc');
+    expect(withUserToken('', currentUserToken)).to.equal(undefined);
+    expect(withUserToken('Bearer', currentUserToken)).to.equal(undefined);
+  });
+
+  it('hides an outer token from an inner context without one', () => {
+    expect(withUserToken('outer', () => withUserToken(undefined, currentUserToken))).to.equal(undefined);
+    expect(withUserToken('outer', () => withUserToken('inner', currentUserToken))).to.equal('inner');
+  });
+
+  it('keeps interleaved concurrent contexts apart', async () => {
+    const users = Array.from({ length: 200 }, (_, i) => `user-${i}`);
+    const seen = await Promise.all(
+      users.map((user, i) =>
+        withUserToken(user, async () => {
+          for (let step = 0; step < (i % 5) + 1; step++) await tick();
+          return currentUserToken();
+        }),
+      ),
+    );
+    expect(seen).to.deep.equal(users);
+  });
+
+  it('checks its arguments', () => {
+    expect(() => withUserToken(42 as never, () => 0)).to.throw(TypeError, 'axios-m2m: expected token to be a string, got number');
+    expect(() => withUserToken('t', undefined as never)).to.throw(TypeError, /expected fn to be a function/);
+  });
+});
+
+describe('bearerTokenOf(authorization)', () => {
+  it('reads the token of a Bearer header only', () => {
+    expect(bearerTokenOf('Bearer abc.def')).to.equal('abc.def');
+    expect(bearerTokenOf('bearer abc')).to.equal('abc');
+    expect(bearerTokenOf(['Bearer first', 'Bearer second'])).to.equal('first');
+    expect(bearerTokenOf('Basic dXNlcjpwYXNz')).to.equal(undefined);
+    expect(bearerTokenOf('Bearerabc')).to.equal(undefined);
+    expect(bearerTokenOf('Bearer ')).to.equal(undefined);
+    expect(bearerTokenOf(undefined)).to.equal(undefined);
+  });
+});
+
+describe('captureUserToken() (Express middleware, structural)', () => {
+  it("runs next() and what it starts with the request's bearer token", async () => {
+    const middleware = captureUserToken();
+    const seen = await new Promise<(string | undefined)[]>((resolve) => {
+      middleware({ headers: { authorization: 'Bearer user-a' } }, {}, () => {
+        const now = currentUserToken();
+        setImmediate(() => resolve([now, currentUserToken()]));
+      });
+    });
+    expect(seen).to.deep.equal(['user-a', 'user-a']);
+  });
+
+  it('passes a request without a bearer token through, with no user token (not an outer one)', () => {
+    const middleware = captureUserToken();
+    const seen: unknown[] = [];
+    withUserToken('someone-else', () => {
+      middleware({ headers: {} }, {}, (error?: unknown) => seen.push(error, currentUserToken()));
+      middleware({ headers: { authorization: 'Basic xyz' } }, {}, (error?: unknown) => seen.push(error, currentUserToken()));
+    });
+    expect(seen).to.deep.equal([undefined, undefined, undefined, undefined]);
+  });
+});
+
+describe('captureUserTokenKoa() (Koa middleware, structural)', () => {
+  it("runs the downstream middleware with the request's bearer token and returns its promise", async () => {
+    const middleware = captureUserTokenKoa();
+    const result = await middleware({ headers: { authorization: 'Bearer user-k' } }, async () => {
+      await tick();
+      return currentUserToken();
+    });
+    expect(result).to.equal('user-k');
+  });
+
+  it('passes a request without a bearer token through, with no user token', async () => {
+    const middleware = captureUserTokenKoa();
+    const result = await withUserToken('outer', () => middleware({ headers: {} }, async () => currentUserToken() ?? 'none'));
+    expect(result).to.equal('none');
+  });
+});
+
+describe("attachToken(api, { source: onBehalfOf() }): the 401 retry keeps the user's context", () => {
+  const TEXAS = 'http://127.0.0.1:7164';
+  const API = 'http://127.0.0.1:7777';
+  const SCOPE = 'api://dev-gcp.team.other-api/.default';
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => {
+    const pending = nock.pendingMocks();
+    nock.cleanAll();
+    expect(pending, 'unused nock replies').to.deep.equal([]);
+  });
+
+  it("refreshes the same user's token with skip_cache: true and retries once with it", async () => {
+    const exchanges: Record<string, unknown>[] = [];
+    nock(TEXAS)
+      .post('/api/v1/token/exchange', (b) => (exchanges.push(b as Record<string, unknown>), true))
+      .times(4)
+      .reply(200, (_uri, b) => {
+        const body = b as Record<string, unknown>;
+        const n = exchanges.filter((e) => e.user_token === body.user_token).length;
+        return { access_token: `${String(body.user_token)}-obo-${n}`, expires_in: 3599, token_type: 'Bearer' };
+      });
+    const seenByApi: string[] = [];
+    nock(API)
+      .get('/me')
+      .times(4)
+      .reply(function () {
+        const auth = String(this.req.headers.authorization);
+        seenByApi.push(auth);
+        // The API refuses every first exchanged token.
+        return auth.endsWith('-obo-1') ? [401, 'refused'] : [200, { auth }];
+      });
+    const api = axios.create({ baseURL: API });
+    attachToken(api, { source: onBehalfOf({ endpoint: `${TEXAS}/api/v1/token/exchange` }), scope: SCOPE });
+
+    const [a, b] = await Promise.all([
+      withUserToken('user-a', () => api.get('/me')),
+      withUserToken('user-b', () => api.get('/me')),
+    ]);
+    expect(a.data).to.deep.equal({ auth: 'Bearer user-a-obo-2' });
+    expect(b.data).to.deep.equal({ auth: 'Bearer user-b-obo-2' });
+    expect(seenByApi.sort()).to.deep.equal(['Bearer user-a-obo-1', 'Bearer user-a-obo-2', 'Bearer user-b-obo-1', 'Bearer user-b-obo-2']);
+    const byUser = (user: string) => exchanges.filter((e) => e.user_token === user).map((e) => e.skip_cache ?? false);
+    expect(byUser('user-a')).to.deep.equal([false, true]);
+    expect(byUser('user-b')).to.deep.equal([false, true]);
+  });
+});

@@ -1,0 +1,65 @@
+import { expect } from 'chai';
+import { proxySecrets, REDACTED, Redactor } from '../../../lib/http/redact.js';
+import { ENCODINGS, secretForms } from '../../support/secret-forms.js';
+
+const SECRET = 'Xy48Q~abc+d/e=f%2Fg h"i\\j<k>&\'é€😀';
+
+describe('Redactor', () => {
+  for (const [name, encode] of ENCODINGS) {
+    it(`scrubs a secret echoed ${name}`, () => {
+      const text = `before ${encode(SECRET)} after`;
+      expect(new Redactor([SECRET]).redact(text)).to.equal(`before ${REDACTED} after`);
+      expect(new Redactor([SECRET]).finds(text)).to.equal(true);
+    });
+  }
+
+  const more: [string, (s: string) => string][] = [
+    ['percent-encoded twice', (s) => encodeURIComponent(encodeURIComponent(s))],
+    ['as HTML character references', (s) => [...s].map((c) => (/[a-z0-9]/i.test(c) ? c : `&#${c.codePointAt(0)};`)).join('')],
+    ['as hexadecimal HTML references', (s) => [...s].map((c) => (/[a-z0-9]/i.test(c) ? c : `&#x${c.codePointAt(0)!.toString(16)};`)).join('')],
+    ['in a mix of encodings', (s) => [...s].map((c, i) => (i % 2 ? encodeURIComponent(c) : JSON.stringify(c).slice(1, -1))).join('')],
+    ['form-encoded inside JSON', (s) => JSON.stringify(new URLSearchParams({ s }).toString().slice(2)).slice(1, -1)],
+  ];
+  for (const [name, encode] of more) {
+    it(`scrubs a secret echoed ${name}`, () => {
+      expect(new Redactor([SECRET]).redact(`<${encode(SECRET)}>`)).to.equal(`<${REDACTED}>`);
+    });
+  }
+
+  it('scrubs every occurrence, of every secret, the longer first', () => {
+    const redactor = new Redactor(['secret-one', 'secret-one-and-more', 'other-secret']);
+    expect(redactor.redact('a secret-one-and-more b secret-one c other%2Dsecret d secret-one')).to.equal(
+      `a ${REDACTED} b ${REDACTED} c ${REDACTED} d ${REDACTED}`,
+    );
+  });
+
+  it('leaves text without a secret as it is, and ignores values too short to be secrets', () => {
+    const redactor = new Redactor(['abc', '', 'long-enough-secret']);
+    expect(redactor.redact('abc %7E ~ + long-enough')).to.equal('abc %7E ~ + long-enough');
+    expect(redactor.finds('abc')).to.equal(false);
+    expect(new Redactor([]).redact('anything')).to.equal('anything');
+  });
+
+  it('finds the same forms it scrubs, however often it is asked', () => {
+    const redactor = new Redactor([SECRET]);
+    for (const form of secretForms(SECRET)) {
+      expect(redactor.finds(`x${form}y`), form).to.equal(true);
+      expect(redactor.finds(`x${form}y`), `${form}, again`).to.equal(true);
+    }
+    expect(redactor.finds('Xy48Q~abc')).to.equal(false);
+  });
+});
+
+describe('proxySecrets()', () => {
+  it("gives the password, user:password and the Basic header's base64, decoded as sent", () => {
+    expect(proxySecrets(new URL('http://team:p%40ss%20word@proxy:8088'))).to.deep.equal([
+      'p@ss word',
+      'team:p@ss word',
+      Buffer.from('team:p@ss word').toString('base64'),
+    ]);
+  });
+
+  it('gives nothing for a proxy without credentials', () => {
+    expect(proxySecrets(new URL('http://proxy:8088'))).to.deep.equal([]);
+  });
+});
