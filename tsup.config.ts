@@ -8,10 +8,12 @@ import { defineConfig } from 'tsup';
 // dist/index.js stays one self-contained file; no declarations for the CLI. `testing` is the
 // Texas-faithful server, `axios-m2m/testing`, for users' own integration tests. `opentelemetry` is
 // `axios-m2m/opentelemetry`: it imports only `@opentelemetry/api` (an optional peer, left external).
+// `fetch` is `axios-m2m/fetch`, `tokenFetch`: it imports no axios (its sources come from the main
+// entry), and its errors are recognised across copies by the brands in errors.ts.
 export default defineConfig({
-  entry: { index: 'lib/index.ts', cli: 'lib/cli.ts', testing: 'lib/testing/texas-server.ts', opentelemetry: 'lib/opentelemetry/index.ts' },
+  entry: { index: 'lib/index.ts', cli: 'lib/cli.ts', testing: 'lib/testing/texas-server.ts', opentelemetry: 'lib/opentelemetry/index.ts', fetch: 'lib/fetch/index.ts' },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'lib/index.ts', testing: 'lib/testing/texas-server.ts', opentelemetry: 'lib/opentelemetry/index.ts' } },
+  dts: { entry: { index: 'lib/index.ts', testing: 'lib/testing/texas-server.ts', opentelemetry: 'lib/opentelemetry/index.ts', fetch: 'lib/fetch/index.ts' } },
   splitting: false,
   clean: true,
   target: 'node20',

@@ -21,6 +21,7 @@ export {
   type TokenInterceptorOptions,
 } from './interceptor/token-interceptor.js';
 export { attachToken } from './interceptor/attach-token.js';
+export { tokenProvider, type TokenProvider } from './sdk/token-provider.js';
 export {
   EVENT_NAMES,
   subscribe,

@@ -1,8 +1,6 @@
-/** What a request (or an instance, through `axios.create`) may say about its token. */
-export interface TokenRequestOptions {
-  /** The scope to get a token for (a non-empty string); wins over the instance's and `attachToken`'s. */
-  scope?: string;
-}
+import type { TokenRequestOptions } from '../request-policy/token-option.js';
+
+export type { TokenRequestOptions };
 
 declare module 'axios' {
   interface AxiosRequestConfig {

@@ -1,5 +1,5 @@
 import type { InternalAxiosRequestConfig } from 'axios';
-import { originOf } from './request-target.js';
+import { originOf } from '../request-policy/origins.js';
 
 /** What Node's http adapter hands a `beforeRedirect` hook: follow-redirects' options for the next hop. */
 interface RedirectOptions {

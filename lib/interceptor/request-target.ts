@@ -1,33 +1,8 @@
 import axios, { type InternalAxiosRequestConfig } from 'axios';
+import { originOf } from '../request-policy/origins.js';
 
 /** axios's own test for an absolute URL (`isAbsoluteURL`): a scheme and `//`, or `//` alone. */
 const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i;
-
-/** The origin of an absolute URL, or undefined when it is none (unparseable, or an opaque `null` origin). */
-export function originOf(url: string | undefined): string | undefined {
-  try {
-    const origin = url === undefined ? undefined : new URL(url).origin;
-    return origin === 'null' ? undefined : origin;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Normalises the `origins` option once: each must be an absolute http(s) URL or origin. */
-export function parseOrigins(origins: readonly string[] | undefined): ReadonlySet<string> {
-  if (origins !== undefined && !Array.isArray(origins)) {
-    throw new TypeError(`axios-m2m: expected origins to be an array of absolute http(s) URLs, got ${typeof origins}`);
-  }
-  const set = new Set<string>();
-  for (const value of origins ?? []) {
-    const origin = typeof value === 'string' ? originOf(value) : undefined;
-    if (origin === undefined) {
-      throw new TypeError(`axios-m2m: expected origins to hold absolute http(s) URLs, got ${JSON.stringify(value)}`);
-    }
-    set.add(origin);
-  }
-  return set;
-}
 
 /** Where a request goes: the origin of its `baseURL` and the origin axios will send it to. */
 export interface RequestTarget {

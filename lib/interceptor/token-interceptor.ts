@@ -7,11 +7,14 @@ import axios, {
 } from 'axios';
 import { TokenError } from '../errors.js';
 import { publish } from '../events.js';
-import { describeValue, fail, optionalObject } from '../options.js';
+import { fail, optionalObject } from '../options.js';
+import { parseOrigins } from '../request-policy/origins.js';
+import { isReplayable, replacementToken } from '../request-policy/retry.js';
+import { checkTokenOption, scopeFor } from '../request-policy/token-option.js';
 import type { AccessToken, TokenSource } from '../types.js';
 import './augment.js';
 import { guardRedirects } from './redirect-guard.js';
-import { describeRequest, parseOrigins, requestTargets } from './request-target.js';
+import { describeRequest, requestTargets } from './request-target.js';
 
 /** The scope of a request: a string, or a function of the request config (to map URLs to scopes). */
 export type ScopeOption = string | ((config: InternalAxiosRequestConfig) => string | undefined);
@@ -139,13 +142,6 @@ class RecentTokens {
 // it through the same adapter, and no interceptor of the user's runs twice (axios-retry#246).
 const resend: AxiosInstance = axios.create();
 
-function isReplayable(data: unknown): boolean {
-  if (data === null || typeof data !== 'object') return true;
-  const body = data as Record<string | symbol, unknown>;
-  // Streams are consumed by the first attempt; replaying one would send an empty or partial body.
-  return !(typeof body.pipe === 'function' || typeof body.getReader === 'function' || Symbol.asyncIterator in body);
-}
-
 function signalOf(config: InternalAxiosRequestConfig): AbortSignal | undefined {
   return config.signal instanceof AbortSignal ? config.signal : undefined;
 }
@@ -153,27 +149,6 @@ function signalOf(config: InternalAxiosRequestConfig): AbortSignal | undefined {
 /** A caller's abort rejects as axios's own aborts do (`axios.isCancel(err)`), not as an AbortError. */
 function asCancel(error: unknown, config: InternalAxiosRequestConfig): unknown {
   return signalOf(config)?.aborted && error === signalOf(config)?.reason ? new CanceledError(undefined, undefined, config) : error;
-}
-
-/**
- * The request option `token` is `false`, `undefined`/`null` or `{ scope?: string }`; anything else
- * is a mistake that must not quietly become the default scope (a token for another audience). A
- * string is not taken as shorthand for `{ scope }`: `token: 'x'` reads as if it were the token.
- */
-function checkTokenOption(option: unknown): void {
-  if (typeof option !== 'object' || Array.isArray(option)) {
-    const hint = typeof option === 'string' ? `: a scope goes in an object, token: { scope: ${describeValue(option)} }` : '';
-    throw new TypeError(
-      `axios-m2m: expected the request option token to be false, undefined or { scope: string }, got ${describeValue(option)}${hint}`,
-    );
-  }
-  const { scope } = option as { scope?: unknown };
-  if (scope !== undefined && (typeof scope !== 'string' || scope === '')) {
-    throw new TypeError(
-      `axios-m2m: expected the request option token.scope to be a non-empty string, got ${describeValue(scope)}: ` +
-        'leave scope out for the default scope, or write token: false for no token',
-    );
-  }
 }
 
 /**
@@ -208,15 +183,7 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
   const attached = new RecentTokens();
 
   function scopeOf(config: InternalAxiosRequestConfig, option: { scope?: string } | null | undefined): string {
-    const scope = option?.scope ?? (typeof o.scope === 'function' ? o.scope(config) : o.scope);
-    if (typeof scope === 'string' && scope !== '') return scope;
-    if (scope === undefined) {
-      throw new TokenError(
-        'configuration',
-        `no scope for ${describeRequest(config)}: give attachToken a scope, or the instance or request token: { scope }`,
-      );
-    }
-    throw new TypeError(`axios-m2m: expected the scope function to return a non-empty string or undefined, got ${describeValue(scope)}`);
+    return scopeFor(option, o.scope, config, () => describeRequest(config), 'give attachToken a scope, or the instance or request token: { scope }');
   }
 
   function unnamedOrigin(config: InternalAxiosRequestConfig, origin: string | undefined): TokenError {
@@ -229,13 +196,6 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       `no token for ${describeRequest(config)}: it goes to ${where}; ` +
         'use axios.create({ baseURL }), list the origin in origins, or send this request with token: false',
     );
-  }
-
-  /** A token other than the refused one: the current one if it was already replaced, else a forced refresh. */
-  async function replacement(sent: Sent, signal: AbortSignal | undefined): Promise<{ token: AccessToken; refreshed: boolean }> {
-    const current = await sent.source.getToken(sent.scope, { signal });
-    if (current.token !== sent.token) return { token: current, refreshed: false };
-    return { token: await sent.source.getToken(sent.scope, { forceRefresh: true, signal }), refreshed: true };
   }
 
   return {
@@ -280,7 +240,7 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       let fresh: AccessToken;
       const refused = Date.now();
       try {
-        const { token, refreshed } = await replacement(sent, signalOf(config));
+        const { token, refreshed } = await replacementToken(sent.source, sent.scope, sent.token, signalOf(config));
         fresh = token;
         const [method, path] = describeRequest(config).split(' ') as [string, string];
         const durationMs = Date.now() - refused;

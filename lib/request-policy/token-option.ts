@@ -1,0 +1,53 @@
+// The per-request option `token` (axios's request config, fetch's `init`) and the scope it picks.
+// One reading for every client: `false` sends the request as it is, `{ scope }` wins over the
+// wrapper's `scope` option, anything else is a mistake caught before anything is sent.
+import { TokenError } from '../errors.js';
+import { describeValue } from '../options.js';
+
+/** What a request (or an axios instance, through `axios.create`) may say about its token. */
+export interface TokenRequestOptions {
+  /** The scope to get a token for (a non-empty string); wins over the instance's and `attachToken`'s. */
+  scope?: string;
+}
+
+/**
+ * The request option `token` is `false`, `undefined`/`null` or `{ scope?: string }`; anything else
+ * is a mistake that must not quietly become the default scope (a token for another audience). A
+ * string is not taken as shorthand for `{ scope }`: `token: 'x'` reads as if it were the token.
+ */
+export function checkTokenOption(option: unknown): void {
+  if (typeof option !== 'object' || Array.isArray(option)) {
+    const hint = typeof option === 'string' ? `: a scope goes in an object, token: { scope: ${describeValue(option)} }` : '';
+    throw new TypeError(
+      `axios-m2m: expected the request option token to be false, undefined or { scope: string }, got ${describeValue(option)}${hint}`,
+    );
+  }
+  const { scope } = option as { scope?: unknown };
+  if (scope !== undefined && (typeof scope !== 'string' || scope === '')) {
+    throw new TypeError(
+      `axios-m2m: expected the request option token.scope to be a non-empty string, got ${describeValue(scope)}: ` +
+        'leave scope out for the default scope, or write token: false for no token',
+    );
+  }
+}
+
+/**
+ * The scope of one request: the request's own `token.scope`, else the wrapper's `scope` (a string,
+ * or a function of the request returning one or `undefined`). No scope at all is a configuration
+ * mistake of the caller's, named with the request (`described`, e.g. "GET /things") and how to
+ * give one (`remedy`, in the words of the wrapper the caller used).
+ */
+export function scopeFor<R>(
+  option: { scope?: string } | null | undefined,
+  fallback: string | ((request: R) => string | undefined) | undefined,
+  request: R,
+  described: () => string,
+  remedy: string,
+): string {
+  const scope = option?.scope ?? (typeof fallback === 'function' ? fallback(request) : fallback);
+  if (typeof scope === 'string' && scope !== '') return scope;
+  if (scope === undefined) {
+    throw new TokenError('configuration', `no scope for ${described()}: ${remedy}`);
+  }
+  throw new TypeError(`axios-m2m: expected the scope function to return a non-empty string or undefined, got ${describeValue(scope)}`);
+}

@@ -1,0 +1,24 @@
+import { expect } from 'chai';
+import { TokenError } from '../../../lib/errors.js';
+import { checkTokenOption, scopeFor } from '../../../lib/request-policy/token-option.js';
+
+describe('request-policy/token-option', () => {
+  it('checkTokenOption: accepts {} and { scope }, refuses strings, booleans, numbers, arrays and empty scopes', () => {
+    expect(() => checkTokenOption({})).to.not.throw();
+    expect(() => checkTokenOption({ scope: 'api://x/.default' })).to.not.throw();
+    expect(() => checkTokenOption('api://x/.default')).to.throw(TypeError, /a scope goes in an object, token: \{ scope: "api:\/\/x\/.default" \}/);
+    for (const bad of [true, 0, [], { scope: '' }, { scope: 7 }]) expect(() => checkTokenOption(bad), JSON.stringify(bad)).to.throw(TypeError);
+  });
+
+  const described = () => 'GET /things';
+  it("scopeFor: the request's scope, else the fallback string, else the fallback function's answer", () => {
+    expect(scopeFor({ scope: 'api://request/.default' }, 'api://fallback/.default', 'req', described, 'remedy')).to.equal('api://request/.default');
+    expect(scopeFor(null, 'api://fallback/.default', 'req', described, 'remedy')).to.equal('api://fallback/.default');
+    expect(scopeFor(undefined, (r: string) => `api://${r}/.default`, 'req', described, 'remedy')).to.equal('api://req/.default');
+  });
+
+  it('scopeFor: no scope at all is a configuration TokenError naming the request and the remedy; a bad function answer a TypeError', () => {
+    expect(() => scopeFor(undefined, undefined, 'req', described, 'give it one')).to.throw(TokenError, 'no scope for GET /things: give it one');
+    expect(() => scopeFor(undefined, () => '', 'req', described, 'give it one')).to.throw(TypeError, /scope function to return/);
+  });
+});
