@@ -43,7 +43,7 @@ subscribe('axios-m2m:token:request', (event) => {
   tokenRequestSeconds.observe({ source: event.source, outcome: event.outcome, reason: event.reason }, event.durationMs / 1000);
   if (event.outcome === 'error') tokenErrors.inc({ source: event.source, code: event.code ?? 'unknown' });
 });
-subscribe('axios-m2m:retry', (event) => retries.inc({ status: String(event.status) }));
+subscribe('axios-m2m:request:retry', (event) => retries.inc({ status: String(event.status) }));
 
 const api = axios.create({ baseURL: process.env.API_URL });
 attachToken(api, { source: fromEnv(), scope: process.env.SCOPE });

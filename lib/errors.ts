@@ -15,34 +15,76 @@ export const LOCAL_ERROR_CODES = [
   'configuration',
   /** An on-behalf-of source was asked for a token outside of a user's request. */
   'no_user_token',
+  /**
+   * A failure the package cannot classify: an OAuth `error` outside {@link OAUTH_ERROR_CODES} (the
+   * value sent is in `oauthError`), or an error from a custom source that cannot be copied for each
+   * caller (the original is the `cause`).
+   */
+  'unknown',
 ] as const;
 
+/** One of {@link LOCAL_ERROR_CODES}: a code the package sets itself. */
 export type LocalErrorCode = (typeof LOCAL_ERROR_CODES)[number];
 
-/** The OAuth 2.0 / Entra ID / Texas `error` values seen in practice. Others pass through as sent. */
-export type OAuthErrorCode =
-  | 'invalid_request'
-  | 'invalid_client'
-  | 'invalid_grant'
-  | 'unauthorized_client'
-  | 'unsupported_grant_type'
-  | 'invalid_scope'
-  | 'invalid_target'
-  | 'invalid_resource'
-  | 'access_denied'
-  | 'server_error'
-  | 'temporarily_unavailable';
+/**
+ * The OAuth 2.0 `error` values a token endpoint sends (RFC 6749 §5.2, RFC 8693 §2.2.2, RFC 8707
+ * §2, OpenID Connect Core §3.1.2.6), which Entra ID and Texas pass on. An endpoint's `error`
+ * outside this list becomes the code `unknown`, with the value sent in `oauthError`.
+ */
+export const OAUTH_ERROR_CODES = [
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'invalid_target',
+  'invalid_resource',
+  'access_denied',
+  'server_error',
+  'temporarily_unavailable',
+  /** Entra ID, on-behalf-of: the user must sign in again or satisfy a policy (MFA, conditional access). */
+  'interaction_required',
+  /** Entra ID, on-behalf-of: the user or an admin has not consented to the scope. */
+  'consent_required',
+  'login_required',
+] as const;
+
+/** One of {@link OAUTH_ERROR_CODES}: an OAuth `error` as the token endpoint sent it. */
+export type OAuthErrorCode = (typeof OAUTH_ERROR_CODES)[number];
 
 /**
- * `TokenError['code']`: the endpoint's OAuth `error` when it sent one, else a {@link LocalErrorCode}.
- * `string & {}` keeps unknown OAuth codes typeable without losing the literals' narrowing.
+ * `TokenError['code']`: the endpoint's OAuth `error` when it is one of {@link OAUTH_ERROR_CODES},
+ * else a {@link LocalErrorCode}. A closed union, so a `switch` over it is exhaustive; the endpoint's
+ * own `error` string, whatever it is, stays in {@link TokenError.oauthError}.
  */
-export type TokenErrorCode = LocalErrorCode | OAuthErrorCode | (string & {});
+export type TokenErrorCode = LocalErrorCode | OAuthErrorCode;
+
+const OAUTH_CODES: ReadonlySet<string> = new Set(OAUTH_ERROR_CODES);
+
+/** The code for an endpoint's OAuth `error`: itself when it is in the documented set, else `unknown`. */
+export function codeForOAuthError(error: string): TokenErrorCode {
+  return OAUTH_CODES.has(error) ? (error as OAuthErrorCode) : 'unknown';
+}
+
+/**
+ * The code and status that events and metrics report for any failure: a `TokenError`'s own, else
+ * `unknown` (an error a custom source threw).
+ */
+export function failureFields(error: unknown): { code: TokenErrorCode; status?: number } {
+  if (!isTokenError(error)) return { code: 'unknown' };
+  return error.status === undefined ? { code: error.code } : { code: error.code, status: error.status };
+}
 
 /** The fields a {@link TokenError} can carry besides its message. */
 export interface TokenErrorDetails {
   /** The HTTP status of the token endpoint's answer, when there was one. */
   status?: number;
+  /**
+   * The endpoint's OAuth `error` exactly as sent, whenever it sent one (also when it is outside
+   * {@link OAUTH_ERROR_CODES} and `code` is `unknown`).
+   */
+  oauthError?: string;
   /** The endpoint's `error_description` (one line, shortened, no control characters). */
   description?: string;
   /** The scope (Texas: target) the token was for. */
@@ -69,16 +111,32 @@ const brand = Symbol.for('axios-m2m.TokenError');
  * client secret, a client assertion or an access token.
  */
 export class TokenError extends Error {
+  /** What went wrong, from a closed set: see {@link TokenErrorCode}. */
   declare readonly code: TokenErrorCode;
+  /** {@inheritDoc TokenErrorDetails.status} */
   declare readonly status?: number;
+  /** {@inheritDoc TokenErrorDetails.oauthError} */
+  declare readonly oauthError?: string;
+  /** {@inheritDoc TokenErrorDetails.description} */
   declare readonly description?: string;
+  /** {@inheritDoc TokenErrorDetails.scope} */
   declare readonly scope?: string;
+  /** {@inheritDoc TokenErrorDetails.endpoint} */
   declare readonly endpoint?: string;
+  /** {@inheritDoc TokenErrorDetails.errorCodes} */
   declare readonly errorCodes?: number[];
+  /** {@inheritDoc TokenErrorDetails.traceId} */
   declare readonly traceId?: string;
+  /** {@inheritDoc TokenErrorDetails.correlationId} */
   declare readonly correlationId?: string;
+  /** {@inheritDoc TokenErrorDetails.retryAfter} */
   declare readonly retryAfter?: number;
 
+  /**
+   * @param code - what went wrong, from the closed set {@link TokenErrorCode}
+   * @param message - one line a person can act on, with no secret, assertion or token in it
+   * @param details - the fields to keep; those left undefined are not set at all
+   */
   constructor(code: TokenErrorCode, message: string, details: TokenErrorDetails = {}) {
     const { cause, ...fields } = details;
     super(message, cause === undefined ? undefined : { cause });
@@ -94,6 +152,7 @@ export class TokenError extends Error {
     return isTokenError(value);
   }
 
+  /** `name`, `message` and every field that is set, for loggers that serialise errors as JSON. */
   toJSON(): Record<string, unknown> {
     return { name: this.name, message: this.message, ...Object.fromEntries(Object.entries(this)) };
   }

@@ -1,4 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
+import type { TokenErrorCode } from './errors.js';
 
 // Every event this package publishes, on Node's diagnostics_channel (as undici does): the package
 // chooses no logger or metrics library, and a publish costs nothing unless someone subscribes.
@@ -28,8 +29,8 @@ export interface TokenRequestEvent {
   reason: 'miss' | 'ahead' | 'forced';
   durationMs: number;
   outcome: 'ok' | 'error';
-  /** With `error`: the TokenError's code (or `unknown` for anything else). */
-  code?: string;
+  /** With `error`: the TokenError's code (`unknown` for an error that is not a TokenError). */
+  code?: TokenErrorCode;
   /** With `error`: the HTTP status, when there was one. */
   status?: number;
   /** With `ok`: the token's lifetime from the request, in seconds. */
@@ -47,11 +48,13 @@ export interface RefreshStartEvent {
 export interface RefreshErrorEvent {
   scope: string;
   source: SourceName;
-  code: string;
+  /** The TokenError's code (`unknown` for an error that is not a TokenError). */
+  code: TokenErrorCode;
+  /** The HTTP status, when there was one. */
   status?: number;
 }
 
-/** `axios-m2m:retry`: a request was refused (401) and is re-sent once with another token. */
+/** `axios-m2m:request:retry`: a request was refused (401) and is re-sent once with another token. */
 export interface RetryEvent {
   scope: string;
   /** The refusing status. */
@@ -66,7 +69,7 @@ export interface RetryEvent {
 }
 
 /**
- * `axios-m2m:introspection`: one `validate()` of an incoming token ended (every request that
+ * `axios-m2m:introspection:validate`: one `validate()` of an incoming token ended (every request that
  * `requireToken` handles makes one). Never the token or its claims.
  */
 export interface IntrospectionEvent {
@@ -80,8 +83,8 @@ export interface IntrospectionEvent {
   durationMs: number;
   /** `active` and `inactive` are Texas's answer; `error` means Texas could not answer. */
   outcome: 'active' | 'inactive' | 'error';
-  /** With `error`: the TokenError's code (or `unknown` for anything else). */
-  code?: string;
+  /** With `error`: the TokenError's code (`unknown` for an error that is not a TokenError). */
+  code?: TokenErrorCode;
   /** With `error`: the HTTP status, when there was one. */
   status?: number;
 }
@@ -92,8 +95,8 @@ export interface Events {
   'axios-m2m:token:request': TokenRequestEvent;
   'axios-m2m:refresh:start': RefreshStartEvent;
   'axios-m2m:refresh:error': RefreshErrorEvent;
-  'axios-m2m:retry': RetryEvent;
-  'axios-m2m:introspection': IntrospectionEvent;
+  'axios-m2m:request:retry': RetryEvent;
+  'axios-m2m:introspection:validate': IntrospectionEvent;
 }
 
 export type EventName = keyof Events;
@@ -104,8 +107,8 @@ const names: { [K in EventName]: K } = {
   'axios-m2m:token:request': 'axios-m2m:token:request',
   'axios-m2m:refresh:start': 'axios-m2m:refresh:start',
   'axios-m2m:refresh:error': 'axios-m2m:refresh:error',
-  'axios-m2m:retry': 'axios-m2m:retry',
-  'axios-m2m:introspection': 'axios-m2m:introspection',
+  'axios-m2m:request:retry': 'axios-m2m:request:retry',
+  'axios-m2m:introspection:validate': 'axios-m2m:introspection:validate',
 };
 
 /** Every channel name, for subscribers that want them all. */

@@ -3,6 +3,7 @@ export {
   TokenError,
   isTokenError,
   LOCAL_ERROR_CODES,
+  OAUTH_ERROR_CODES,
   type LocalErrorCode,
   type OAuthErrorCode,
   type TokenErrorCode,

@@ -1,5 +1,5 @@
 import pMemoize from 'p-memoize';
-import { TokenError, isTokenError } from '../errors.js';
+import { TokenError, failureFields } from '../errors.js';
 import { channels, publish } from '../events.js';
 import { count, duration, optionalFunction, optionalObject, optionalString, fail, forMessage, scopeProblem } from '../options.js';
 import type { AccessToken, FetchToken, GetTokenOptions, TokenSource } from '../types.js';
@@ -76,10 +76,6 @@ export function withCache(source: TokenSource | FetchToken, options?: CacheOptio
 
 /** Why a fetch is made: no usable token, a refresh ahead of expiry, or a token refused by an API. */
 type FetchReason = 'miss' | 'ahead' | 'forced';
-
-function errorFields(error: unknown): { code: string; status?: number } {
-  return isTokenError(error) ? { code: error.code, status: error.status } : { code: 'unknown' };
-}
 
 class TokenCache implements CachedTokenSource {
   readonly #fetch: FetchToken;
@@ -171,7 +167,7 @@ class TokenCache implements CachedTokenSource {
     // tried again after a backoff, and callers only see an error once no valid token is left.
     this.#load(key, scope, 'ahead').catch((error: unknown) => {
       this.#store.refreshFailed(key);
-      publish('axios-m2m:refresh:error', () => ({ scope, source: this.#name, ...errorFields(error) }));
+      publish('axios-m2m:refresh:error', () => ({ scope, source: this.#name, ...failureFields(error) }));
     });
   }
 
@@ -202,7 +198,7 @@ class TokenCache implements CachedTokenSource {
       }));
       return token;
     } catch (error) {
-      publish('axios-m2m:token:request', () => ({ ...event(), outcome: 'error', ...errorFields(error) }));
+      publish('axios-m2m:token:request', () => ({ ...event(), outcome: 'error', ...failureFields(error) }));
       throw error;
     }
   }

@@ -2,7 +2,7 @@ import axios, { AxiosError, type AxiosInstance, type InternalAxiosRequestConfig 
 import axiosRetryExport, { exponentialDelay, retryAfter } from 'axios-retry';
 import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import https from 'node:https';
-import { TokenError, isTokenError } from '../errors.js';
+import { TokenError, codeForOAuthError, isTokenError, type TokenErrorCode } from '../errors.js';
 import { count, duration, forMessage } from '../options.js';
 import type { AccessToken } from '../types.js';
 import type { Endpoint } from './endpoint.js';
@@ -247,7 +247,7 @@ export class TokenClient {
     return retryAfter(error) <= this.#maxRetryAfter;
   }
 
-  #error(request: TokenRequest, code: string, what: string, details: Record<string, unknown> = {}): TokenError {
+  #error(request: TokenRequest, code: TokenErrorCode, what: string, details: Record<string, unknown> = {}): TokenError {
     const { scope } = request;
     const endpoint = this.endpoint.label;
     const subject = request.subject ?? `token request for ${forMessage(scope)}`;
@@ -301,8 +301,9 @@ export class TokenClient {
     }
     const description = answer.description && redactor.redact(answer.description);
     const headline = description ? `${status} ${answer.error}: ${summary(description)}` : `${status} ${answer.error}`;
-    return this.#error(request, answer.error, headline, {
+    return this.#error(request, codeForOAuthError(answer.error), headline, {
       status,
+      oauthError: answer.error,
       description: description && cleanDescription(description),
       errorCodes: answer.errorCodes,
       traceId: clean(answer.traceId),

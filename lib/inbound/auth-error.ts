@@ -31,7 +31,10 @@ const brand = Symbol.for('axios-m2m.AuthError');
 export interface AuthErrorDetails {
   /** With `invalid_token`: Texas's reason (`invalid token: ExpiredSignature`), never one that contains the token. */
   reason?: string;
-  /** With `temporarily_unavailable`: seconds the client should wait, sent as `Retry-After`. */
+  /**
+   * With `temporarily_unavailable`: how long the client should wait, in milliseconds; the
+   * `Retry-After` header carries it rounded up to whole seconds.
+   */
   retryAfter?: number;
   /** With `temporarily_unavailable`: the `TokenError` saying why Texas could not answer. */
   cause?: unknown;
@@ -59,7 +62,7 @@ export class AuthError extends Error {
     const headers: Record<string, string> = {};
     if (code === 'missing_token') headers['WWW-Authenticate'] = 'Bearer';
     else if (code === 'temporarily_unavailable') {
-      if (retryAfter !== undefined) headers['Retry-After'] = String(retryAfter);
+      if (retryAfter !== undefined) headers['Retry-After'] = String(Math.ceil(retryAfter / 1000));
     } else headers['WWW-Authenticate'] = `Bearer error="${code}"`;
     const own: Record<string, unknown> = { code, status, statusCode: status, expose: status < 500, headers, reason, retryAfter };
     // Writable, as http-errors makes them: Koa's default handler assigns `err.status` (and throws

@@ -1,4 +1,4 @@
-import { TokenError, isTokenError } from '../errors.js';
+import { TokenError, failureFields } from '../errors.js';
 import { ownError } from '../cache/own-error.js';
 import { channels, publish } from '../events.js';
 import { parseEndpoint } from '../http/endpoint.js';
@@ -154,13 +154,13 @@ export function introspection(options?: IntrospectionOptions): TokenValidator {
   const inFlight = new Map<string, Promise<IntrospectionResult>>();
 
   function event(fromCache: boolean, started: number, result: IntrospectionResult | undefined, error?: unknown): void {
-    publish('axios-m2m:introspection', () => ({
+    publish('axios-m2m:introspection:validate', () => ({
       identityProvider,
       endpoint: endpoint.label,
       fromCache,
       durationMs: fromCache ? 0 : Date.now() - started,
       outcome: result === undefined ? 'error' : result.active ? 'active' : 'inactive',
-      ...(result === undefined && (isTokenError(error) ? { code: error.code, status: error.status } : { code: 'unknown' })),
+      ...(result === undefined && failureFields(error)),
     }));
   }
 
@@ -207,13 +207,13 @@ export function introspection(options?: IntrospectionOptions): TokenValidator {
     // Not a bearer token at all: no request, and nothing kept for it.
     if (token.length > MAX_TOKEN_LENGTH || !BEARER_TOKEN.test(token)) {
       const result: IntrospectionResult = { active: false, reason: MALFORMED };
-      if (channels['axios-m2m:introspection'].hasSubscribers) event(true, started, result);
+      if (channels['axios-m2m:introspection:validate'].hasSubscribers) event(true, started, result);
       return result;
     }
     const key = digestOf(token);
     const hit = results.get(key, started);
     if (hit !== undefined) {
-      if (channels['axios-m2m:introspection'].hasSubscribers) event(true, started, hit);
+      if (channels['axios-m2m:introspection:validate'].hasSubscribers) event(true, started, hit);
       return hit;
     }
     let pending = inFlight.get(key);

@@ -47,8 +47,10 @@ export interface RequireTokenOptions<Req = IncomingRequestLike> extends Introspe
    */
   authorize?: Authorize<Req>;
   /**
-   * `Retry-After` of the 503 when Texas could not answer, in seconds (0: no header).
-   * @default 5
+   * How long a client should wait after the 503 when Texas could not answer, in milliseconds, as
+   * every duration in this package; the `Retry-After` header carries it rounded up to whole
+   * seconds (0: no header).
+   * @default 5_000
    */
   retryAfter?: number;
 }
@@ -59,7 +61,7 @@ export type RequireTokenMiddleware<Req = IncomingRequestLike> = (req: Req, res: 
 /** Koa middleware that {@link requireTokenKoa} returns. */
 export type RequireTokenKoaMiddleware<Ctx = KoaContextLike> = (ctx: Ctx, next: () => Promise<unknown>) => Promise<unknown>;
 
-const DEFAULT_RETRY_AFTER = 5;
+const DEFAULT_RETRY_AFTER = 5_000;
 /** `Authorization: Bearer <b64token>` (RFC 6750 §2.1), the scheme case-insensitive (RFC 7235). */
 const BEARER_HEADER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
@@ -93,7 +95,7 @@ function authenticator<Req>(options: RequireTokenOptions<Req> | undefined, what:
       const why = isTokenError(error) ? error.message : 'the token could not be validated';
       throw new AuthError('temporarily_unavailable', `could not validate the bearer token: ${why}`, {
         cause: error,
-        retryAfter: retryAfter > 0 ? Math.ceil(retryAfter) : undefined,
+        retryAfter: retryAfter > 0 ? retryAfter : undefined,
       });
     }
     if (!result.active) throw new AuthError('invalid_token', `bearer token refused: ${result.reason}`, { reason: result.reason });

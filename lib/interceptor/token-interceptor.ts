@@ -244,7 +244,7 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
         fresh = token;
         const [method, path] = describeRequest(config).split(' ') as [string, string];
         const durationMs = Date.now() - refused;
-        publish('axios-m2m:retry', () => ({ scope: sent.scope, status: error.response!.status, method, path, refreshed, durationMs }));
+        publish('axios-m2m:request:retry', () => ({ scope: sent.scope, status: error.response!.status, method, path, refreshed, durationMs }));
       } catch (refreshError) {
         throw asCancel(refreshError, config); // the real cause, not the 401
       }

@@ -64,8 +64,8 @@ export function instrument(options?: InstrumentOptions): () => void {
     ['axios-m2m:token:request', both(spans.tokenRequest, measures.tokenRequest)],
     ['axios-m2m:token:served', both(spans.tokenServed, measures.tokenServed)],
     ['axios-m2m:refresh:error', measures.refreshError],
-    ['axios-m2m:retry', both(spans.retry, measures.retry)],
-    ['axios-m2m:introspection', both(spans.introspection, measures.introspection)],
+    ['axios-m2m:request:retry', both(spans.retry, measures.retry)],
+    ['axios-m2m:introspection:validate', both(spans.introspection, measures.introspection)],
   ];
   const subscribed = handlers.map(([name, handle]) => {
     const listener = (message: unknown) => {

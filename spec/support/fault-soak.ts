@@ -257,7 +257,8 @@ export function unexplainedFailures(result: SoakResult): { at: number; phase: nu
     down: ['network'],
     hanging: ['timeout'],
     '503': ['temporarily_unavailable'],
-    '429': ['too_many_requests', 'throttled'],
+    // The flapping endpoint's `too_many_requests` is no OAuth error code: code unknown, kept in oauthError.
+    '429': ['unknown', 'throttled'],
   };
   const out: { at: number; phase: number; why: string }[] = [];
   for (const request of result.requests) {

@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import { inspect } from 'node:util';
-import { LOCAL_ERROR_CODES, TokenError, isTokenError, type TokenErrorCode } from '../../lib/errors.js';
+import {
+  LOCAL_ERROR_CODES,
+  OAUTH_ERROR_CODES,
+  TokenError,
+  codeForOAuthError,
+  failureFields,
+  isTokenError,
+  type TokenErrorCode,
+} from '../../lib/errors.js';
 
 describe('TokenError', () => {
   const error = new TokenError('invalid_client', 'token request for api://x/.default failed: 401 invalid_client', {
@@ -64,5 +72,89 @@ describe('TokenError', () => {
     };
     expect(describe(error.code)).to.equal('secret');
     expect(LOCAL_ERROR_CODES).to.include.members(['bad_response', 'network', 'timeout', 'throttled', 'configuration', 'no_user_token']);
+  });
+
+  it('has a closed set of codes: the local ones, unknown included, and the documented OAuth ones', () => {
+    expect(LOCAL_ERROR_CODES).to.deep.equal(['bad_response', 'network', 'timeout', 'throttled', 'configuration', 'no_user_token', 'unknown']);
+    // A mapped type over TokenErrorCode: the compiler fails this spec when a code is added to the
+    // type without a row here, or when the type is widened to any string again.
+    const rows: { readonly [K in TokenErrorCode]: true } = {
+      bad_response: true,
+      network: true,
+      timeout: true,
+      throttled: true,
+      configuration: true,
+      no_user_token: true,
+      unknown: true,
+      invalid_request: true,
+      invalid_client: true,
+      invalid_grant: true,
+      unauthorized_client: true,
+      unsupported_grant_type: true,
+      invalid_scope: true,
+      invalid_target: true,
+      invalid_resource: true,
+      access_denied: true,
+      server_error: true,
+      temporarily_unavailable: true,
+      interaction_required: true,
+      consent_required: true,
+      login_required: true,
+    };
+    expect([...LOCAL_ERROR_CODES, ...OAUTH_ERROR_CODES]).to.have.members(Object.keys(rows));
+    // @ts-expect-error: a code outside the set does not type-check
+    const outside: TokenErrorCode = 'made_up';
+    void outside;
+  });
+
+  it('a switch over every code is exhaustive: the default branch is never reached', () => {
+    const exhaustive = (code: TokenErrorCode): string => {
+      switch (code) {
+        case 'bad_response':
+        case 'network':
+        case 'timeout':
+        case 'throttled':
+        case 'configuration':
+        case 'no_user_token':
+        case 'unknown':
+          return 'local';
+        case 'invalid_request':
+        case 'invalid_client':
+        case 'invalid_grant':
+        case 'unauthorized_client':
+        case 'unsupported_grant_type':
+        case 'invalid_scope':
+        case 'invalid_target':
+        case 'invalid_resource':
+        case 'access_denied':
+        case 'server_error':
+        case 'temporarily_unavailable':
+        case 'interaction_required':
+        case 'consent_required':
+        case 'login_required':
+          return 'oauth';
+        default: {
+          const never: never = code;
+          return never;
+        }
+      }
+    };
+    expect(LOCAL_ERROR_CODES.map(exhaustive)).to.deep.equal(LOCAL_ERROR_CODES.map(() => 'local'));
+    expect(OAUTH_ERROR_CODES.map(exhaustive)).to.deep.equal(OAUTH_ERROR_CODES.map(() => 'oauth'));
+  });
+
+  it('keeps a documented OAuth error as the code, and makes any other one unknown', () => {
+    for (const code of OAUTH_ERROR_CODES) expect(codeForOAuthError(code)).to.equal(code);
+    expect(codeForOAuthError('invalid_dpop_proof')).to.equal('unknown');
+    expect(codeForOAuthError('Invalid_Client')).to.equal('unknown');
+    expect(codeForOAuthError('bad_response')).to.equal('unknown'); // a local code is never the endpoint's
+    expect(codeForOAuthError('toString')).to.equal('unknown');
+  });
+
+  it("reports a TokenError's code and status for events, and unknown for any other error", () => {
+    expect(failureFields(new TokenError('server_error', 'x', { status: 503 }))).to.deep.equal({ code: 'server_error', status: 503 });
+    expect(failureFields(new TokenError('network', 'x'))).to.deep.equal({ code: 'network' });
+    expect(failureFields(new Error('custom'))).to.deep.equal({ code: 'unknown' });
+    expect(failureFields('thrown string')).to.deep.equal({ code: 'unknown' });
   });
 });

@@ -27,6 +27,18 @@ describe('events (diagnostics_channel)', () => {
     nock.cleanAll();
   });
 
+  it('names every channel axios-m2m:<area>:<event>', () => {
+    expect(EVENT_NAMES).to.deep.equal([
+      'axios-m2m:token:served',
+      'axios-m2m:token:request',
+      'axios-m2m:refresh:start',
+      'axios-m2m:refresh:error',
+      'axios-m2m:request:retry',
+      'axios-m2m:introspection:validate',
+    ]);
+    for (const name of EVENT_NAMES) expect(name).to.match(/^axios-m2m:[a-z]+:[a-z]+$/);
+  });
+
   it('publishes a served event for every token, telling cache hits from waits, and a request event per fetch', async () => {
     nock('http://127.0.0.1:7164')
       .post('/api/v1/token')
@@ -113,7 +125,7 @@ describe('events (diagnostics_channel)', () => {
     await instance.get('/things?id=1');
     events.stop();
     expect(api.isDone()).to.equal(true);
-    const retries = events.seen.filter((e) => e.name === 'axios-m2m:retry').map((e) => e.message as Events['axios-m2m:retry']);
+    const retries = events.seen.filter((e) => e.name === 'axios-m2m:request:retry').map((e) => e.message as Events['axios-m2m:request:retry']);
     expect(retries).to.deep.equal([{ scope: SCOPE, status: 401, method: 'GET', path: '/things', refreshed: true, durationMs: retries[0]!.durationMs }]);
     expect(retries[0]!.durationMs).to.be.a('number').at.least(0);
     const starts = events.seen.filter((e) => e.name === 'axios-m2m:refresh:start').map((e) => e.message);

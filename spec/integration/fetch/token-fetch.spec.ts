@@ -241,15 +241,15 @@ describe('tokenFetch({ source, scope, origins })', () => {
       expect(api.seen).to.have.length(1);
     });
 
-    it('publishes axios-m2m:retry with the scope, status, method and path (no query)', async () => {
+    it('publishes axios-m2m:request:retry with the scope, status, method and path (no query)', async () => {
       const events: unknown[] = [];
       const listener = (message: unknown) => events.push(message);
-      diagnosticsChannel.subscribe('axios-m2m:retry', listener);
+      diagnosticsChannel.subscribe('axios-m2m:request:retry', listener);
       try {
         api.refused.add(`${SCOPE}#1`);
         await fetchApi()(`${api.url}/evented?secret=1`, { method: 'delete' });
       } finally {
-        diagnosticsChannel.unsubscribe('axios-m2m:retry', listener);
+        diagnosticsChannel.unsubscribe('axios-m2m:request:retry', listener);
       }
       expect(events).to.have.length(1);
       expect(events[0]).to.include({ scope: SCOPE, status: 401, method: 'DELETE', path: '/evented', refreshed: true });

@@ -54,12 +54,15 @@ describe('AuthError (what requireToken refuses with)', () => {
 
   it('Texas could not answer: 503 temporarily_unavailable, Retry-After, not exposed, the TokenError as cause, no token anywhere', async () => {
     texas = await startScriptedTexas(() => ({ status: 400, body: { error: 'invalid_request', error_description: `Failed to deserialize: ${TOKEN}` } }));
-    const error = await refusal(requireToken({ endpoint: texas.endpoint, retryAfter: 2.5 }), `Bearer ${TOKEN}`);
-    expect(error).to.deep.include({ code: 'temporarily_unavailable', status: 503, statusCode: 503, expose: false, retryAfter: 3 });
+    const error = await refusal(requireToken({ endpoint: texas.endpoint, retryAfter: 2_500 }), `Bearer ${TOKEN}`);
+    // The option and the property in milliseconds, the header in whole seconds rounded up.
+    expect(error).to.deep.include({ code: 'temporarily_unavailable', status: 503, statusCode: 503, expose: false, retryAfter: 2_500 });
     expect(error.headers).to.deep.equal({ 'Retry-After': '3' });
     expect(error.cause).to.deep.include({ code: 'invalid_request', status: 400 });
     expect(error.message).to.match(/^could not validate the bearer token: introspection of a token \(entra_id\) failed: 400 invalid_request/);
     expect(inspect(error, { depth: Infinity, showHidden: true }) + JSON.stringify(error) + error.stack).to.not.include(TOKEN);
+    const byDefault = await refusal(requireToken({ endpoint: texas.endpoint }), `Bearer ${TOKEN}`);
+    expect(byDefault).to.deep.include({ retryAfter: 5_000, headers: { 'Retry-After': '5' } });
     const none = await refusal(requireToken({ endpoint: texas.endpoint, retryAfter: 0 }), `Bearer ${TOKEN}`);
     expect(none.headers).to.deep.equal({});
   });

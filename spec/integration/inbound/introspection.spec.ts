@@ -190,7 +190,7 @@ describe('introspection(options).validate(token)', () => {
 
   it('publishes one introspection event per validate, with no token or claim in it', async () => {
     const seen: IntrospectionEvent[] = [];
-    const stop = subscribe('axios-m2m:introspection', (message) => seen.push(message));
+    const stop = subscribe('axios-m2m:introspection:validate', (message) => seen.push(message));
     try {
       const v = validator({ identityProvider: 'idporten', retries: 0 });
       await v.validate('event-token');

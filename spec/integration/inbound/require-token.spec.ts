@@ -223,7 +223,7 @@ describe('requireToken() and requireTokenKoa() (integration, Texas-faithful serv
 
       it('answers every one of 1,000 requests 503 with Retry-After at the deadline (Texas hangs), never 401', async () => {
         const hanging = await startScriptedTexas(() => 'hang');
-        const app = await start({ endpoint: hanging.endpoint, timeout: 300, retryAfter: 7 }, routes());
+        const app = await start({ endpoint: hanging.endpoint, timeout: 300, retryAfter: 7_000 }, routes());
         try {
           const token = await texas.mintUserToken('patient');
           const answers = await Promise.all(Array.from({ length: 1000 }, () => get(`${app.url}/api/me`, `Bearer ${token}`)));

@@ -230,7 +230,7 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
 
     it('records an introspection that asked Texas, as a child of the active span, and none for a cached answer', async () => {
       start();
-      const channel = diagnosticsChannel.channel('axios-m2m:introspection');
+      const channel = diagnosticsChannel.channel('axios-m2m:introspection:validate');
       sdk.tracer.startActiveSpan('inbound', (span) => {
         channel.publish({ identityProvider: 'tokenx', endpoint: `${world.origin}/api/v1/introspect`, fromCache: false, durationMs: 12, outcome: 'active' });
         channel.publish({ identityProvider: 'tokenx', fromCache: true, durationMs: 0, outcome: 'active' });
@@ -302,7 +302,7 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
       clock.tick(545_000);
       await source.getToken(SCOPE);
       await failed.promise;
-      diagnosticsChannel.channel('axios-m2m:retry').publish({ scope: SCOPE, status: 401, method: 'GET', path: '/x', refreshed: false, durationMs: 1 });
+      diagnosticsChannel.channel('axios-m2m:request:retry').publish({ scope: SCOPE, status: 401, method: 'GET', path: '/x', refreshed: false, durationMs: 1 });
       const all = await sdk.metrics();
       expect(points(all, METRIC_NAMES.refreshFailures)).to.deep.equal([
         { attributes: { 'axios_m2m.source': 'custom', 'error.type': 'server_error' }, value: 1 },
@@ -315,7 +315,7 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
 
     it('counts introspections by identity provider, outcome and cache, timing only calls to Texas', async () => {
       start();
-      const channel = diagnosticsChannel.channel('axios-m2m:introspection');
+      const channel = diagnosticsChannel.channel('axios-m2m:introspection:validate');
       channel.publish({ identityProvider: 'tokenx', endpoint: 'http://127.0.0.1:1/api/v1/introspect', fromCache: false, durationMs: 20, outcome: 'active' });
       channel.publish({ identityProvider: 'tokenx', fromCache: true, durationMs: 0, outcome: 'active' });
       channel.publish({ identityProvider: 'tokenx', fromCache: true, durationMs: 0, outcome: 'active' });
@@ -347,7 +347,7 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
       await source.getToken(SCOPE);
       expect(sdk.spans()).to.deep.equal([]);
       expect(points(await sdk.metrics(), METRIC_NAMES.cacheLookups)).to.deep.equal([]);
-      for (const name of ['axios-m2m:token:request', 'axios-m2m:token:served', 'axios-m2m:refresh:error', 'axios-m2m:retry', 'axios-m2m:introspection']) {
+      for (const name of ['axios-m2m:token:request', 'axios-m2m:token:served', 'axios-m2m:refresh:error', 'axios-m2m:request:retry', 'axios-m2m:introspection:validate']) {
         expect(diagnosticsChannel.channel(name).hasSubscribers, name).to.equal(false);
       }
       start();

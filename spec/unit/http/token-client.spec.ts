@@ -39,6 +39,17 @@ describe('TokenClient.send()', () => {
     expect(error).to.not.have.property('scope');
   });
 
+  it('keeps an OAuth error outside the documented set as oauthError, with code unknown', async () => {
+    nock(ORIGIN).post(PATH).reply(400, { error: 'invalid_dpop_proof', error_description: 'proof missing' });
+    const client = new TokenClient(endpoint, { retries: 0 });
+    const error = (await client.send({ subject: 'a request', format: 'json', body: {} }).catch((e: unknown) => e)) as TokenError;
+    expect(error).to.deep.include({ code: 'unknown', oauthError: 'invalid_dpop_proof', status: 400, description: 'proof missing' });
+    expect(error.message).to.equal(`a request failed: 400 invalid_dpop_proof: proof missing (${ORIGIN}${PATH})`);
+    nock(ORIGIN).post(PATH).reply(401, { error: 'invalid_client' });
+    const known = (await client.send({ subject: 'a request', format: 'json', body: {} }).catch((e: unknown) => e)) as TokenError;
+    expect(known).to.deep.include({ code: 'invalid_client', oauthError: 'invalid_client' });
+  });
+
   it('names a token request by its scope by default, and keeps the scope', async () => {
     nock(ORIGIN).post(PATH).reply(400, { error: 'invalid_scope' });
     const client = new TokenClient(endpoint, { retries: 0 });
@@ -179,7 +190,7 @@ describe('TokenClient: time', () => {
       .reply(() => ((nextAt = Date.now()), [200, GOOD]));
     const client = new TokenClient(endpoint, { retries: 0 });
     const error = (await client.post({ scope: 's', format: 'form', body: {} }).catch((e: unknown) => e)) as TokenError;
-    expect(error).to.include({ code: 'too_many_requests', status: 429 });
+    expect(error).to.include({ code: 'unknown', oauthError: 'too_many_requests', status: 429 });
     expect((await client.post({ scope: 's', format: 'form', body: {} })).token).to.equal('good');
     expect(nextAt - throttledAt).to.be.at.least(900); // waited as asked (a lower bound, not a timing)
   });
