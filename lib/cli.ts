@@ -30,7 +30,7 @@ Options:
   -h, --help                      this text
 
 Exit codes:
-  0  token received (or --help, --version)
+  0  token received (or --help, --version), also when stdout's reader stopped early
   1  the token request failed: refused, unreachable, timed out or a bad answer
   2  usage or configuration error: wrong arguments, or an environment that names no usable source
 
@@ -212,6 +212,18 @@ function report(error: unknown, json: boolean): number {
   else process.stderr.write(`axios-m2m: ${String(fields.message)}${fields.code === 'usage' ? '' : ` [${String(fields.code)}]`}\n`);
   return exit;
 }
+
+// A reader that stops early (`axios-m2m token … | head -c1`, a closed pager) makes the next write to
+// stdout fail with EPIPE, raised as an 'error' event that would end the process with a stack and
+// exit 1, read as "the token request failed". Only a success writes to stdout (the token was
+// received, or --help/--version), so the exit code that main() sets stays, and nothing is printed.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') return;
+  process.stderr.write(`axios-m2m: could not write the output: ${error.code ?? error.message} [unexpected]\n`);
+  process.exitCode = 1;
+});
+// The same for a closed stderr: the exit code already says what happened.
+process.stderr.on('error', () => {});
 
 const argv = process.argv.slice(2);
 // Known before parsing, so that a usage error is JSON too when --json was asked for.

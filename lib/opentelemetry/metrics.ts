@@ -4,7 +4,7 @@
 // attribute value multiplies the series (spans carry the scope).
 import type { Attributes, Counter, Histogram, Meter, MeterProvider } from '@opentelemetry/api';
 import type { IntrospectionEvent, RefreshErrorEvent, RetryEvent, TokenRequestEvent, TokenServedEvent } from '../events.js';
-import { CACHE, ERROR_TYPE, HTTP_STATUS, IDENTITY_PROVIDER, OUTCOME, REASON, REFRESHED, SOURCE } from './attributes.js';
+import { boundedErrorType, CACHE, ERROR_TYPE, HTTP_STATUS, IDENTITY_PROVIDER, OUTCOME, REASON, REFRESHED, SOURCE } from './attributes.js';
 
 /** Metric names. */
 export const METRIC_NAMES = {
@@ -63,7 +63,7 @@ function create(meter: Meter): Instruments {
   };
 }
 
-const errorType = (outcome: string, code: string | undefined): Attributes => (outcome === 'error' ? { [ERROR_TYPE]: code ?? 'unknown' } : {});
+const errorType = (outcome: string, code: string | undefined): Attributes => (outcome === 'error' ? { [ERROR_TYPE]: boundedErrorType(code) } : {});
 
 /**
  * Handlers that record each event. The instruments come from the provider at the time of the
@@ -95,7 +95,7 @@ export function metricHandlers(provider: () => MeterProvider, scopeName: string)
       if (!event.fromCache) m.tokenWaitDuration.record(event.durationMs / 1000, { [SOURCE]: event.source });
     },
     refreshError(event: RefreshErrorEvent): void {
-      instruments().refreshFailures.add(1, { [SOURCE]: event.source, [ERROR_TYPE]: event.code });
+      instruments().refreshFailures.add(1, { [SOURCE]: event.source, [ERROR_TYPE]: boundedErrorType(event.code) });
     },
     retry(event: RetryEvent): void {
       instruments().retries.add(1, { [HTTP_STATUS]: event.status, [REFRESHED]: event.refreshed });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -31,6 +31,17 @@ function run(args: string[], env: Record<string, string>): Promise<Run> {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
+  });
+}
+
+/** Runs the CLI with a stdout whose reader is gone before anything is written (`… | head -c0`). */
+function runWithClosedStdout(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // our end of the pipe closes now; the CLI's first write gets EPIPE
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout: '', stderr }));
   });
 }
 
@@ -133,6 +144,16 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
     expect(raw.stdout).to.equal(`${jwt}\n`);
     const json = await run(['token', SCOPE, '--json', '--raw'], azure());
     expect(JSON.parse(json.stdout).token).to.equal(jwt);
+  });
+
+  it('exits 0 without a word when the reader of stdout closes early, since the token was received', async () => {
+    for (const args of [['token', SCOPE], ['token', SCOPE, '--raw'], ['token', SCOPE, '--json'], ['--help']]) {
+      const before = received.length;
+      const { code, stderr } = await runWithClosedStdout(args, azure());
+      expect(stderr, args.join(' ')).to.equal('');
+      expect(code, args.join(' ')).to.equal(0);
+      expect(received.length - before).to.equal(args[0] === 'token' ? 1 : 0);
+    }
   });
 
   it('says that an opaque token is opaque', async () => {
