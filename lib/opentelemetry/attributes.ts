@@ -2,7 +2,7 @@
 // namespace `axios_m2m.` (metric names use the same prefix). Values come only from event fields,
 // which carry no secret and no token: scopes, source names, endpoint origin and path, codes.
 import type { Attributes } from '@opentelemetry/api';
-import { LOCAL_ERROR_CODES, type OAuthErrorCode } from '../errors.js';
+import { LOCAL_ERROR_CODES, OAUTH_ERROR_CODES } from '../errors.js';
 
 export const SOURCE = 'axios_m2m.source';
 export const SCOPE = 'axios_m2m.scope';
@@ -45,36 +45,14 @@ export function targetAttributes(path: string): Attributes {
   return full === undefined ? {} : { [URL_FULL]: full };
 }
 
-/**
- * The OAuth `error` values a token or introspection endpoint is documented to send (RFC 6749,
- * RFC 8693, RFC 8707, Entra ID, Texas): the ones `error.type` may carry as sent.
- */
-const OAUTH_ERROR_CODES = [
-  'invalid_request',
-  'invalid_client',
-  'invalid_grant',
-  'unauthorized_client',
-  'unsupported_grant_type',
-  'invalid_scope',
-  'invalid_target',
-  'invalid_resource',
-  'access_denied',
-  'server_error',
-  'temporarily_unavailable',
-] as const satisfies readonly OAuthErrorCode[];
-
-/** OpenTelemetry's fallback value of `error.type` for an error the instrumentation does not name. */
-export const OTHER_ERROR_TYPE = '_OTHER';
-
-const KNOWN_ERROR_TYPES: ReadonlySet<string> = new Set<string>([...LOCAL_ERROR_CODES, ...OAUTH_ERROR_CODES, 'unknown']);
+const KNOWN_ERROR_TYPES: ReadonlySet<string> = new Set<string>([...LOCAL_ERROR_CODES, ...OAUTH_ERROR_CODES]);
 
 /**
- * `error.type` for a metric: the code when it is one of the documented closed set, else `_OTHER`.
- * An endpoint may send any `error` string, and every distinct attribute value is a new time series
- * in the metrics backend, so a misbehaving endpoint must not grow them without bound. Spans keep
- * the code as sent: a span is one record, not a series.
+ * `error.type` for a metric: the code when it is one of the documented closed sets, else `unknown`.
+ * A custom source may throw a `TokenError` with a code of its own, and every distinct attribute
+ * value is one more time series in the metrics backend: nothing outside the sets may grow them.
+ * Spans keep the code as it is: a span is one record, not a series.
  */
 export function boundedErrorType(code: string | undefined): string {
-  if (code === undefined) return 'unknown';
-  return KNOWN_ERROR_TYPES.has(code) ? code : OTHER_ERROR_TYPE;
+  return code !== undefined && KNOWN_ERROR_TYPES.has(code) ? code : 'unknown';
 }

@@ -214,7 +214,7 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
       );
     });
 
-    it('with --json, the refusal is one JSON object on stderr: code, message, status, description, scope, endpoint', async () => {
+    it('with --json, the refusal is one JSON object on stderr: code, message, status, oauthError, description, scope, endpoint', async () => {
       const target = 'api://dev-gcp.team.other-api';
       const { code, stdout, stderr } = await run(['token', target, '--json'], nais());
       expect(code).to.equal(1);
@@ -222,8 +222,8 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
       expect(stderr.endsWith('}\n')).to.equal(true);
       expect(stderr.trim().split('\n')).to.have.length(1);
       const error = JSON.parse(stderr);
-      expect(error).to.have.all.keys('code', 'message', 'status', 'description', 'scope', 'endpoint');
-      expect(error).to.include({ code: 'invalid_scope', status: 400, scope: target, endpoint: texasServer.tokenEndpoint });
+      expect(error).to.have.all.keys('code', 'message', 'status', 'oauthError', 'description', 'scope', 'endpoint');
+      expect(error).to.include({ code: 'invalid_scope', oauthError: 'invalid_scope', status: 400, scope: target, endpoint: texasServer.tokenEndpoint });
       expect(error.message).to.match(/^token request for api:\/\/dev-gcp\.team\.other-api failed: 400 invalid_scope: AADSTS1002012: /);
     });
 
