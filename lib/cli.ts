@@ -7,7 +7,10 @@ import { isTokenError, TokenError } from './errors.js';
 import { decodeJwt, decodeProtectedHeader } from './http/decode-jwt.js';
 import type { CachedTokenSource } from './cache/with-cache.js';
 import { fromEnv } from './sources/from-env.js';
-import { texas, type TexasIdentityProvider } from './sources/texas.js';
+import { texas } from './sources/texas.js';
+import { identityProvidersFor, type IdentityProviderFor } from './types.js';
+
+type TexasIdentityProvider = IdentityProviderFor<'token'>;
 
 const USAGE = `Usage: axios-m2m token <scope> [--identity-provider <provider>] [--resource <uri>] [--json] [--raw]
        axios-m2m --version | --help
@@ -40,7 +43,7 @@ Examples:
 
 /** How usage errors end, so that every one points to the help. */
 const HINT = ' (see axios-m2m --help)';
-const PROVIDERS: readonly TexasIdentityProvider[] = ['entra_id', 'azuread', 'maskinporten'];
+const PROVIDERS = identityProvidersFor('token');
 const OPTIONS = {
   'identity-provider': { type: 'string' },
   resource: { type: 'string' },
@@ -116,7 +119,7 @@ function sourceFor(args: Args, env: NodeJS.ProcessEnv): { source: CachedTokenSou
       'Maskinporten tokens come from Texas: NAIS_TOKEN_ENDPOINT is not set (the AZURE_* variables are for Entra ID)',
     );
   }
-  const source = fromEnv(env); // throws, naming what is missing, unless the environment describes a source
+  const source = fromEnv({ env }); // throws, naming what is missing, unless the environment describes a source
   return {
     source,
     where: {

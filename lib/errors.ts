@@ -11,7 +11,11 @@ export const LOCAL_ERROR_CODES = [
   'timeout',
   /** The endpoint asked us to wait (`Retry-After`) longer than allowed. */
   'throttled',
-  /** Missing or invalid configuration, found when a source is created or a request has no scope. */
+  /**
+   * What the environment supplies is missing or unusable (a variable, an endpoint URL, a key, a
+   * file, the proxy), found when a source is created or, for a file read per request, then. A
+   * mistake in the calling code is a `TypeError` instead.
+   */
   'configuration',
   /** An on-behalf-of source was asked for a token outside of a user's request. */
   'no_user_token',

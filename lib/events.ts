@@ -6,7 +6,7 @@ import type { TokenErrorCode } from './errors.js';
 // Messages carry no secret and no token: scopes, source names, endpoint origin and path, outcomes,
 // durations and error codes only. Subscribers must not throw.
 
-/** What a source is, in events: `texas`, `client-credentials`, `on-behalf-of`, or `custom`. */
+/** What a source is, in events: `texas`, `client_credentials`, `on_behalf_of`, or `custom`. */
 export type SourceName = string;
 
 /** `axios-m2m:token:served`: a caller got a token, from the cache or after waiting for a fetch. */

@@ -1,4 +1,13 @@
-export type { AccessToken, FetchToken, GetTokenOptions, TokenSource } from './types.js';
+export {
+  IDENTITY_PROVIDERS,
+  type AccessToken,
+  type FetchToken,
+  type GetTokenOptions,
+  type IdentityProvider,
+  type IdentityProviderFor,
+  type TexasEndpoint,
+  type TokenSource,
+} from './types.js';
 export {
   TokenError,
   isTokenError,
@@ -13,7 +22,7 @@ export { withCache, type CacheOptions, type CachedTokenSource, type SourceCacheO
 export type { HttpOptions } from './http/token-client.js';
 export { texas, type TexasOptions, type TexasIdentityProvider } from './sources/texas.js';
 export { clientCredentials, type ClientCredentialsOptions } from './sources/client-credentials.js';
-export { fromEnv, type TokenEnvironment } from './sources/from-env.js';
+export { fromEnv, type FromEnvOptions, type TokenEnvironment } from './sources/from-env.js';
 export type { TokenRequestOptions } from './interceptor/augment.js';
 export {
   tokenInterceptor,

@@ -2,6 +2,8 @@
 // TypeErrors thrown at once ("expected X to be Y, got Z"), as undici's interceptors do; missing
 // configuration from the environment is a TokenError with code `configuration` (see sources/).
 
+import { identityProvidersFor, type IdentityProviderFor, type TexasEndpoint } from './types.js';
+
 /** Longest value quoted in a TypeError's message; longer ones are cut, with their length said. */
 const QUOTED_LENGTH = 40;
 /** Longest scope or endpoint quoted in an error message (a TokenError's fields keep them whole). */
@@ -65,6 +67,17 @@ export function optionalFunction<F extends (...args: never[]) => unknown>(name: 
   if (value === undefined) return undefined;
   if (typeof value !== 'function') fail(name, 'a function', value);
   return value as F;
+}
+
+/**
+ * The `identityProvider` option of a source or validator for one Texas endpoint: `entra_id` when
+ * not given, else one that endpoint takes.
+ */
+export function identityProviderOption<E extends TexasEndpoint>(value: unknown, endpoint: E): IdentityProviderFor<E> {
+  if (value === undefined) return 'entra_id' as IdentityProviderFor<E>;
+  const providers = identityProvidersFor(endpoint);
+  if (!(providers as readonly unknown[]).includes(value)) fail('identityProvider', `one of ${providers.join(', ')}`, value);
+  return value as IdentityProviderFor<E>;
 }
 
 export function optionalBoolean(name: string, value: unknown): boolean | undefined {

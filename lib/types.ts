@@ -46,3 +46,42 @@ export interface TokenSource {
  * a cached, single-flight {@link TokenSource}.
  */
 export type FetchToken = (scope: string, options: GetTokenOptions) => Promise<AccessToken>;
+
+/**
+ * Every identity provider the package names, as Texas names them (the `identity_provider` field of
+ * its requests). `azuread` is the older name of `entra_id` and means the same provider. Not every
+ * provider is served by every Texas endpoint: see {@link IdentityProviderFor}.
+ */
+export const IDENTITY_PROVIDERS = ['entra_id', 'azuread', 'tokenx', 'idporten', 'maskinporten'] as const;
+
+/** One of {@link IDENTITY_PROVIDERS}. */
+export type IdentityProvider = (typeof IDENTITY_PROVIDERS)[number];
+
+/**
+ * Texas's three endpoints, by what they do: `token` (`/api/v1/token`, tokens for the app itself),
+ * `exchange` (`/api/v1/token/exchange`, on behalf of a user) and `introspect` (`/api/v1/introspect`,
+ * validation of an incoming token).
+ */
+export type TexasEndpoint = 'token' | 'exchange' | 'introspect';
+
+/** Which Texas endpoints take each identity provider (docs/protocols/texas.md). */
+const ENDPOINTS_OF = {
+  entra_id: ['token', 'exchange', 'introspect'],
+  azuread: ['token', 'exchange', 'introspect'],
+  tokenx: ['exchange', 'introspect'],
+  idporten: ['introspect'],
+  maskinporten: ['token', 'introspect'],
+} as const satisfies { readonly [P in IdentityProvider]: readonly TexasEndpoint[] };
+
+/**
+ * The identity providers one Texas endpoint takes: `IdentityProviderFor<'token'>` is `entra_id`,
+ * `azuread` or `maskinporten`; `'exchange'`: `entra_id`, `azuread`, `tokenx`; `'introspect'`: all.
+ */
+export type IdentityProviderFor<E extends TexasEndpoint> = {
+  [P in IdentityProvider]: E extends (typeof ENDPOINTS_OF)[P][number] ? P : never;
+}[IdentityProvider];
+
+/** The identity providers one Texas endpoint takes, in the order of {@link IDENTITY_PROVIDERS}. */
+export function identityProvidersFor<E extends TexasEndpoint>(endpoint: E): readonly IdentityProviderFor<E>[] {
+  return IDENTITY_PROVIDERS.filter((provider) => (ENDPOINTS_OF[provider] as readonly TexasEndpoint[]).includes(endpoint)) as IdentityProviderFor<E>[];
+}

@@ -42,7 +42,7 @@ export interface CacheOptions {
   cacheKey?: (scope: string) => string;
   /** Where tokens come from, for error messages and events (origin and path, no credentials). */
   endpoint?: string;
-  /** The source's name in events (`texas`, `client-credentials`, ...). @default 'custom' */
+  /** The source's name in events (`texas`, `client_credentials`, ...). @default 'custom' */
   name?: string;
 }
 

@@ -4,11 +4,15 @@ import { channels, publish } from '../events.js';
 import { parseEndpoint } from '../http/endpoint.js';
 import { TokenClient, type HttpOptions } from '../http/token-client.js';
 import { oneLine } from '../http/token-response.js';
-import { count, duration, fail, optionalObject, optionalString } from '../options.js';
+import { count, duration, fail, identityProviderOption, optionalObject, optionalString } from '../options.js';
+import type { IdentityProviderFor } from '../types.js';
 import { ResultCache, digestOf } from './result-cache.js';
 
-/** Identity providers whose tokens Texas's `/api/v1/introspect` checks (`azuread` is the older name of `entra_id`). */
-export type IntrospectionIdentityProvider = 'entra_id' | 'azuread' | 'tokenx' | 'idporten' | 'maskinporten';
+/**
+ * Identity providers whose tokens Texas's `/api/v1/introspect` checks: all of them.
+ * @deprecated Use `IdentityProvider` (the same type).
+ */
+export type IntrospectionIdentityProvider = IdentityProviderFor<'introspect'>;
 
 /**
  * The claims of an active token, as Texas copies them from the token. The common ones are typed;
@@ -46,7 +50,7 @@ export interface IntrospectionOptions extends HttpOptions {
   /** Texas's introspection endpoint. @default process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT */
   endpoint?: string;
   /** Whose tokens these are. @default 'entra_id' */
-  identityProvider?: IntrospectionIdentityProvider;
+  identityProvider?: IdentityProviderFor<'introspect'>;
   /**
    * An active token's result is kept until its `exp` less this, in milliseconds, and never
    * beyond `exp`; later, Texas is asked again.
@@ -77,7 +81,7 @@ export interface IntrospectionOptions extends HttpOptions {
 
 /** A validator of incoming tokens, from {@link introspection}. */
 export interface TokenValidator {
-  readonly identityProvider: IntrospectionIdentityProvider;
+  readonly identityProvider: IdentityProviderFor<'introspect'>;
   /** Origin and path of the introspection endpoint. */
   readonly endpoint: string;
   /**
@@ -103,7 +107,6 @@ export const DEFAULT_INTROSPECTION_TIMEOUT = 5_000;
 const DEFAULT_ATTEMPT_TIMEOUT = 2_000;
 const DEFAULT_RETRIES = 2;
 
-const PROVIDERS: readonly IntrospectionIdentityProvider[] = ['entra_id', 'azuread', 'tokenx', 'idporten', 'maskinporten'];
 /** RFC 6750's b64token, the alphabet of a bearer token (JWTs are a subset). */
 const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** Longer than any real token: not sent to Texas, not kept. */
@@ -136,8 +139,7 @@ export function introspection(options?: IntrospectionOptions): TokenValidator {
     'introspection(): the introspection endpoint (option endpoint or NAIS_TOKEN_INTROSPECTION_ENDPOINT)',
     { allowInsecure: o.allowInsecure },
   );
-  const identityProvider = o.identityProvider ?? 'entra_id';
-  if (!PROVIDERS.includes(identityProvider)) fail('identityProvider', `one of ${PROVIDERS.join(', ')}`, identityProvider);
+  const identityProvider = identityProviderOption(o.identityProvider, 'introspect');
   const format = o.bodyFormat ?? 'json';
   if (format !== 'json' && format !== 'form') fail('bodyFormat', "'json' or 'form'", format);
   const expiryMargin = duration('expiryMargin', o.expiryMargin, DEFAULT_INTROSPECTION_EXPIRY_MARGIN);

@@ -3,10 +3,10 @@ import type { KoaContextLike } from '../context/koa.js';
 import { withUserToken } from '../context/user-token.js';
 import { isTokenError } from '../errors.js';
 import { duration, fail, optionalFunction, optionalObject } from '../options.js';
+import type { IdentityProvider } from '../types.js';
 import { AuthError } from './auth-error.js';
 import {
   introspection,
-  type IntrospectionIdentityProvider,
   type IntrospectionOptions,
   type TokenClaims,
   type TokenValidator,
@@ -14,7 +14,7 @@ import {
 
 /** What `requireToken` puts on `req.auth` (Koa: `ctx.state.auth`) for a request it let through. */
 export interface RequestAuth {
-  readonly identityProvider: IntrospectionIdentityProvider;
+  readonly identityProvider: IdentityProvider;
   readonly claims: TokenClaims;
 }
 

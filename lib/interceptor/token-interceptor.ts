@@ -5,7 +5,6 @@ import axios, {
   type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
-import { TokenError } from '../errors.js';
 import { publish } from '../events.js';
 import { fail, optionalObject } from '../options.js';
 import { parseOrigins } from '../request-policy/origins.js';
@@ -186,14 +185,15 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
     return scopeFor(option, o.scope, config, () => describeRequest(config), 'give attachToken a scope, or the instance or request token: { scope }');
   }
 
-  function unnamedOrigin(config: InternalAxiosRequestConfig, origin: string | undefined): TokenError {
+  // A TypeError, as attachToken's refusal of an instance without a baseURL: the calling code never
+  // named where this request's token may go.
+  function unnamedOrigin(config: InternalAxiosRequestConfig, origin: string | undefined): TypeError {
     const where =
       origin === undefined
         ? 'a URL whose origin cannot be told (a relative URL without a baseURL, or one that does not parse)'
         : `${origin}, which is neither the baseURL's origin nor in origins`;
-    return new TokenError(
-      'configuration',
-      `no token for ${describeRequest(config)}: it goes to ${where}; ` +
+    return new TypeError(
+      `axios-m2m: no token for ${describeRequest(config)}: it goes to ${where}; ` +
         'use axios.create({ baseURL }), list the origin in origins, or send this request with token: false',
     );
   }

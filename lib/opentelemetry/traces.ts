@@ -31,7 +31,7 @@ export const SPAN_NAMES = {
 } as const;
 
 /** The built-in sources, whose token endpoints (Texas, Entra ID, TokenX) are all sent a POST. */
-const POSTING_SOURCES = new Set(['texas', 'client-credentials', 'on-behalf-of']);
+const POSTING_SOURCES = new Set(['texas', 'client_credentials', 'on_behalf_of']);
 
 /** Milliseconds since the epoch, below the millisecond (the events' durations are whole ones). */
 const now = () => performance.timeOrigin + performance.now();
@@ -51,7 +51,7 @@ export function traceHandlers(tracer: Tracer) {
     tokenRequest(event: TokenRequestEvent): void {
       const end = now();
       const active = context.active();
-      const exchange = event.source === 'on-behalf-of';
+      const exchange = event.source === 'on_behalf_of';
       const name = exchange ? SPAN_NAMES.exchange : SPAN_NAMES[event.reason];
       const attributes = {
         [SOURCE]: event.source,

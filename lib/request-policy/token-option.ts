@@ -1,7 +1,6 @@
 // The per-request option `token` (axios's request config, fetch's `init`) and the scope it picks.
 // One reading for every client: `false` sends the request as it is, `{ scope }` wins over the
 // wrapper's `scope` option, anything else is a mistake caught before anything is sent.
-import { TokenError } from '../errors.js';
 import { describeValue } from '../options.js';
 
 /** What a request (or an axios instance, through `axios.create`) may say about its token. */
@@ -33,8 +32,9 @@ export function checkTokenOption(option: unknown): void {
 
 /**
  * The scope of one request: the request's own `token.scope`, else the wrapper's `scope` (a string,
- * or a function of the request returning one or `undefined`). No scope at all is a configuration
- * mistake of the caller's, named with the request (`described`, e.g. "GET /things") and how to
+ * or a function of the request returning one or `undefined`). No scope at all is a mistake in the
+ * calling code, so a `TypeError` as every such mistake is (the request is rejected before anything
+ * is sent), named with the request (`described`, e.g. "GET /things") and how to
  * give one (`remedy`, in the words of the wrapper the caller used).
  */
 export function scopeFor<R>(
@@ -47,7 +47,7 @@ export function scopeFor<R>(
   const scope = option?.scope ?? (typeof fallback === 'function' ? fallback(request) : fallback);
   if (typeof scope === 'string' && scope !== '') return scope;
   if (scope === undefined) {
-    throw new TokenError('configuration', `no scope for ${described()}: ${remedy}`);
+    throw new TypeError(`axios-m2m: no scope for ${described()}: ${remedy}`);
   }
   throw new TypeError(`axios-m2m: expected the scope function to return a non-empty string or undefined, got ${describeValue(scope)}`);
 }

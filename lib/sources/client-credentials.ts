@@ -70,7 +70,7 @@ export function clientCredentials(options?: ClientCredentialsOptions): CachedTok
         body: { grant_type: 'client_credentials', client_id: clientId, scope, ...fields },
       });
     },
-    { ...o, endpoint: endpoint.label, name: 'client-credentials' },
+    { ...o, endpoint: endpoint.label, name: 'client_credentials' },
   );
 }
 

@@ -1,5 +1,6 @@
 import type { CachedTokenSource, SourceCacheOptions } from '../cache/with-cache.js';
 import { TokenError } from '../errors.js';
+import { fail, optionalObject } from '../options.js';
 import type { HttpOptions } from '../http/token-client.js';
 import { importAssertionKey } from './client-assertion.js';
 import { andList, clientCredentials, notSet } from './client-credentials.js';
@@ -17,16 +18,40 @@ export type TokenEnvironment = Partial<
   >
 >;
 
+/** Options of {@link fromEnv}: where the variables come from, and the chosen source's options. */
+export interface FromEnvOptions extends SourceCacheOptions, HttpOptions {
+  /** The variables to read; only these (`process.env` does not fill in what they leave out). @default process.env */
+  env?: TokenEnvironment | Readonly<Record<string, string | undefined>>;
+}
+
+/** An environment variable's name: how the deprecated `fromEnv(env, options)` is told from `fromEnv(options)`. */
+const VARIABLE = /^[A-Z][A-Z0-9_]*$/;
+
 /**
  * The source the environment describes: Texas when `NAIS_TOKEN_ENDPOINT` is set (on NAIS the
  * sidecar holds the credentials), else client credentials from the `AZURE_*` variables (with
  * `AZURE_APP_CLIENT_SECRET`, or else private_key_jwt with `AZURE_APP_JWK`), else a `TokenError`
  * (code `configuration`) naming what it looked for.
+ *
+ * ```ts
+ * fromEnv();                                  // process.env
+ * fromEnv({ env: { NAIS_TOKEN_ENDPOINT }, timeout: 5_000 });
+ * ```
+ */
+export function fromEnv(options?: FromEnvOptions): CachedTokenSource;
+/**
+ * The environment as the first argument, the source's options as the second.
+ * @deprecated Use `fromEnv({ env, ...options })`.
  */
 export function fromEnv(
-  env: TokenEnvironment | Readonly<Record<string, string | undefined>> = process.env,
-  options: SourceCacheOptions & HttpOptions = {},
+  env: TokenEnvironment | Readonly<Record<string, string | undefined>>,
+  options?: SourceCacheOptions & HttpOptions,
+): CachedTokenSource;
+export function fromEnv(
+  first?: FromEnvOptions | TokenEnvironment | Readonly<Record<string, string | undefined>>,
+  second?: SourceCacheOptions & HttpOptions,
 ): CachedTokenSource {
+  const { env, options } = fromEnvArguments(first, second);
   if (env.NAIS_TOKEN_ENDPOINT) return texas({ ...options, endpoint: env.NAIS_TOKEN_ENDPOINT });
   const { AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID, AZURE_APP_CLIENT_SECRET, AZURE_APP_JWK } = env;
   if (AZURE_OPENID_CONFIG_TOKEN_ENDPOINT || AZURE_APP_CLIENT_ID || AZURE_APP_CLIENT_SECRET || AZURE_APP_JWK) {
@@ -60,4 +85,22 @@ export function fromEnv(
     'configuration',
     'fromEnv(): no token source configured: set NAIS_TOKEN_ENDPOINT (Texas), or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET or AZURE_APP_JWK (client credentials)',
   );
+}
+
+/**
+ * The two call forms: `fromEnv(options)`, and the deprecated `fromEnv(env, options)`, told apart
+ * by a second argument or by a first one that holds a variable's name (process.env always does).
+ */
+function fromEnvArguments(
+  first: FromEnvOptions | TokenEnvironment | Readonly<Record<string, string | undefined>> | undefined,
+  second: (SourceCacheOptions & HttpOptions) | undefined,
+): { env: Readonly<Record<string, string | undefined>>; options: SourceCacheOptions & HttpOptions } {
+  if (first !== undefined && (typeof first !== 'object' || first === null || Array.isArray(first))) {
+    fail('fromEnv() options', 'an object', first);
+  }
+  if (second !== undefined || first === process.env || (first !== undefined && Object.keys(first).some((key) => VARIABLE.test(key)))) {
+    return { env: (first ?? process.env) as Readonly<Record<string, string | undefined>>, options: optionalObject('fromEnv() options', second) };
+  }
+  const { env = process.env, ...options } = (first ?? {}) as FromEnvOptions;
+  return { env: optionalObject('env', env) as Readonly<Record<string, string | undefined>>, options };
 }

@@ -5,11 +5,14 @@ import { currentUserToken } from '../context/user-token.js';
 import { TokenError } from '../errors.js';
 import { parseEndpoint } from '../http/endpoint.js';
 import { TokenClient, type HttpOptions } from '../http/token-client.js';
-import { assertScope, count, fail, forMessage, optionalObject, optionalString } from '../options.js';
-import type { AccessToken, GetTokenOptions } from '../types.js';
+import { assertScope, count, fail, forMessage, identityProviderOption, optionalObject, optionalString } from '../options.js';
+import type { AccessToken, GetTokenOptions, IdentityProviderFor } from '../types.js';
 
-/** Identity providers that Texas's `/api/v1/token/exchange` serves (`azuread` is the older name of `entra_id`). */
-export type ExchangeIdentityProvider = 'entra_id' | 'azuread' | 'tokenx';
+/**
+ * Identity providers that Texas's `/api/v1/token/exchange` serves.
+ * @deprecated Use `IdentityProviderFor<'exchange'>` (the same type).
+ */
+export type ExchangeIdentityProvider = IdentityProviderFor<'exchange'>;
 
 /** Options of {@link onBehalfOf}. Every field is optional. */
 export interface OnBehalfOfOptions extends SourceCacheOptions, HttpOptions {
@@ -20,7 +23,7 @@ export interface OnBehalfOfOptions extends SourceCacheOptions, HttpOptions {
    * (target `<cluster>:<namespace>:<app>`).
    * @default 'entra_id'
    */
-  identityProvider?: ExchangeIdentityProvider;
+  identityProvider?: IdentityProviderFor<'exchange'>;
   /**
    * Most exchanged tokens kept (one per user and scope); the oldest written is evicted first, and
    * costs one more exchange (Texas answers it from its own cache) if that user comes back.
@@ -33,8 +36,6 @@ export interface OnBehalfOfOptions extends SourceCacheOptions, HttpOptions {
 
 /** Enough for a busy pod's users within one token lifetime, and at most a few MB of tokens. */
 export const DEFAULT_MAX_USERS = 1_000;
-
-const PROVIDERS: readonly ExchangeIdentityProvider[] = ['entra_id', 'azuread', 'tokenx'];
 
 /**
  * Tokens for calling an API on behalf of the current user: Texas exchanges the user's token
@@ -53,8 +54,7 @@ export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
     'onBehalfOf(): the token exchange endpoint (option endpoint or NAIS_TOKEN_EXCHANGE_ENDPOINT)',
     { allowInsecure: o.allowInsecure },
   );
-  const identityProvider = o.identityProvider ?? 'entra_id';
-  if (!PROVIDERS.includes(identityProvider)) fail('identityProvider', `one of ${PROVIDERS.join(', ')}`, identityProvider);
+  const identityProvider = identityProviderOption(o.identityProvider, 'exchange');
   const format = o.bodyFormat ?? 'json';
   if (format !== 'json' && format !== 'form') fail('bodyFormat', "'json' or 'form'", format);
   const maxEntries = count('maxEntries', o.maxEntries, DEFAULT_MAX_USERS, 1);
@@ -96,7 +96,7 @@ export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
     ...o,
     maxEntries,
     endpoint: endpoint.label,
-    name: 'on-behalf-of',
+    name: 'on_behalf_of',
     // Read in the caller's context: getToken below has already checked there is a user token.
     cacheKey: (scope) => cacheKeyOf(currentUserToken() ?? '', scope),
   });

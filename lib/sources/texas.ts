@@ -1,18 +1,21 @@
 import { withCache, type CachedTokenSource, type SourceCacheOptions } from '../cache/with-cache.js';
-import { TokenError } from '../errors.js';
 import { parseEndpoint } from '../http/endpoint.js';
 import { TokenClient, type HttpOptions } from '../http/token-client.js';
-import { assertScope, fail, optionalObject, optionalString } from '../options.js';
+import { assertScope, fail, identityProviderOption, optionalObject, optionalString } from '../options.js';
+import type { IdentityProviderFor } from '../types.js';
 
-/** Identity providers that Texas's `/api/v1/token` serves (`azuread` is the older name of `entra_id`). */
-export type TexasIdentityProvider = 'entra_id' | 'azuread' | 'maskinporten';
+/**
+ * Identity providers that Texas's `/api/v1/token` serves.
+ * @deprecated Use `IdentityProviderFor<'token'>` (the same type).
+ */
+export type TexasIdentityProvider = IdentityProviderFor<'token'>;
 
 /** Options of {@link texas}. Every field is optional. */
 export interface TexasOptions extends SourceCacheOptions, HttpOptions {
   /** Texas's token endpoint. @default process.env.NAIS_TOKEN_ENDPOINT */
   endpoint?: string;
-  /** @default 'entra_id' */
-  identityProvider?: TexasIdentityProvider;
+  /** Whose tokens to get: `entra_id` (`azuread`, its older name) or `maskinporten`. @default 'entra_id' */
+  identityProvider?: IdentityProviderFor<'token'>;
   /** Maskinporten only: the RFC 8707 resource indicator. */
   resource?: string;
   /** Maskinporten only: RFC 9396 authorization details. */
@@ -20,8 +23,6 @@ export interface TexasOptions extends SourceCacheOptions, HttpOptions {
   /** How the request body is encoded; Texas takes both. @default 'json' */
   bodyFormat?: 'json' | 'form';
 }
-
-const PROVIDERS: readonly TexasIdentityProvider[] = ['entra_id', 'azuread', 'maskinporten'];
 
 /**
  * Tokens from Texas, the NAIS platform's token sidecar (`POST /api/v1/token`), cached.
@@ -35,8 +36,7 @@ export function texas(options?: TexasOptions): CachedTokenSource {
     'texas(): the token endpoint (option endpoint or NAIS_TOKEN_ENDPOINT)',
     { allowInsecure: o.allowInsecure },
   );
-  const identityProvider = o.identityProvider ?? 'entra_id';
-  if (!PROVIDERS.includes(identityProvider)) fail('identityProvider', `one of ${PROVIDERS.join(', ')}`, identityProvider);
+  const identityProvider = identityProviderOption(o.identityProvider, 'token');
   const resource = optionalString('resource', o.resource);
   const details = o.authorizationDetails;
   if (details !== undefined && (!Array.isArray(details) || !details.every((d) => typeof d === 'object' && d !== null && !Array.isArray(d)))) {
@@ -45,7 +45,7 @@ export function texas(options?: TexasOptions): CachedTokenSource {
   // A copy: the cache key assumes the details never change, whatever the caller does to its array.
   const authorizationDetails = details === undefined ? undefined : (structuredClone(details) as object[]);
   if ((resource !== undefined || o.authorizationDetails !== undefined) && identityProvider !== 'maskinporten') {
-    throw new TokenError('configuration', 'texas(): resource and authorizationDetails are for identityProvider maskinporten');
+    throw new TypeError('axios-m2m: texas(): resource and authorizationDetails are for identityProvider maskinporten');
   }
   const format = o.bodyFormat ?? 'json';
   if (format !== 'json' && format !== 'form') fail('bodyFormat', "'json' or 'form'", format);

@@ -77,7 +77,7 @@ describe('events (diagnostics_channel)', () => {
     await source.getToken(SCOPE).catch(() => {});
     events.stop();
     const request = events.seen.find((e) => e.name === 'axios-m2m:token:request')!.message;
-    expect(request).to.include({ outcome: 'error', code: 'invalid_client', status: 401, reason: 'miss' });
+    expect(request).to.include({ source: 'client_credentials', outcome: 'error', code: 'invalid_client', status: 401, reason: 'miss' });
     expect(JSON.stringify(events.seen)).to.not.include(SECRET);
   });
 

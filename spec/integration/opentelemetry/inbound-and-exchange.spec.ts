@@ -82,7 +82,7 @@ describe('axios-m2m/opentelemetry: requireToken and an on-behalf-of exchange in 
       'url.full': texas.introspectionEndpoint,
     });
     expect(exchange!.attributes).to.deep.include({
-      'axios_m2m.source': 'on-behalf-of',
+      'axios_m2m.source': 'on_behalf_of',
       'axios_m2m.scope': SCOPE,
       'axios_m2m.reason': 'miss',
       'axios_m2m.outcome': 'ok',

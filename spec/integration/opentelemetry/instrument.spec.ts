@@ -205,7 +205,7 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
       const [request] = sdk.spansNamed(SPAN_NAMES.miss);
       expect(request!.status).to.deep.equal({ code: SpanStatusCode.ERROR, message: 'invalid_client' });
       expect(request!.attributes).to.deep.include({
-        'axios_m2m.source': 'client-credentials',
+        'axios_m2m.source': 'client_credentials',
         'axios_m2m.outcome': 'error',
         'error.type': 'invalid_client',
         'http.response.status_code': 401,
@@ -216,7 +216,7 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
     it('names a token request of the on-behalf-of source an exchange', async () => {
       start();
       const source = withCache(async () => ({ token: 'obo', expiresAt: Date.now() + 600_000 }), {
-        name: 'on-behalf-of',
+        name: 'on_behalf_of',
         endpoint: `${world.origin}/api/v1/token/exchange`,
       });
       await sdk.tracer.startActiveSpan('caller', async (span) => {
@@ -225,7 +225,7 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
       });
       const [exchange] = sdk.spansNamed(SPAN_NAMES.exchange);
       expect(parentOf(exchange!)).to.equal(idOf(sdk.spansNamed('caller')[0]!));
-      expect(exchange!.attributes).to.deep.include({ 'axios_m2m.source': 'on-behalf-of', 'http.request.method': 'POST', 'url.full': `${world.origin}/api/v1/token/exchange` });
+      expect(exchange!.attributes).to.deep.include({ 'axios_m2m.source': 'on_behalf_of', 'http.request.method': 'POST', 'url.full': `${world.origin}/api/v1/token/exchange` });
     });
 
     it('records an introspection that asked Texas, as a child of the active span, and none for a cached answer', async () => {
@@ -269,7 +269,7 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
       const all = await sdk.metrics();
       expect(points(all, METRIC_NAMES.tokenRequests)).to.deep.equal([
         { attributes: { 'axios_m2m.source': 'texas', 'axios_m2m.reason': 'miss', 'axios_m2m.outcome': 'ok' }, value: 1 },
-        { attributes: { 'axios_m2m.source': 'client-credentials', 'axios_m2m.reason': 'miss', 'axios_m2m.outcome': 'error', 'error.type': 'invalid_client' }, value: 1 },
+        { attributes: { 'axios_m2m.source': 'client_credentials', 'axios_m2m.reason': 'miss', 'axios_m2m.outcome': 'error', 'error.type': 'invalid_client' }, value: 1 },
       ]);
       expect(points(all, METRIC_NAMES.cacheLookups)).to.deep.equal([
         { attributes: { 'axios_m2m.source': 'texas', 'axios_m2m.cache': 'miss' }, value: 1 },

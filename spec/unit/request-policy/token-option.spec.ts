@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { TokenError } from '../../../lib/errors.js';
 import { checkTokenOption, scopeFor } from '../../../lib/request-policy/token-option.js';
 
 describe('request-policy/token-option', () => {
@@ -17,8 +16,8 @@ describe('request-policy/token-option', () => {
     expect(scopeFor(undefined, (r: string) => `api://${r}/.default`, 'req', described, 'remedy')).to.equal('api://req/.default');
   });
 
-  it('scopeFor: no scope at all is a configuration TokenError naming the request and the remedy; a bad function answer a TypeError', () => {
-    expect(() => scopeFor(undefined, undefined, 'req', described, 'give it one')).to.throw(TokenError, 'no scope for GET /things: give it one');
+  it('scopeFor: no scope at all, and a bad function answer, are TypeErrors naming the request and the remedy', () => {
+    expect(() => scopeFor(undefined, undefined, 'req', described, 'give it one')).to.throw(TypeError, 'axios-m2m: no scope for GET /things: give it one');
     expect(() => scopeFor(undefined, () => '', 'req', described, 'give it one')).to.throw(TypeError, /scope function to return/);
   });
 });

@@ -10,7 +10,7 @@ const azure = {
   AZURE_APP_CLIENT_SECRET: 'secret',
 };
 
-describe('fromEnv(env)', () => {
+describe('fromEnv({ env })', () => {
   before(() => nock.disableNetConnect());
   after(() => nock.enableNetConnect());
   afterEach(() => nock.cleanAll());
@@ -19,21 +19,45 @@ describe('fromEnv(env)', () => {
     const texas = nock('http://127.0.0.1:7164')
       .post('/api/v1/token', { identity_provider: 'entra_id', target: SCOPE })
       .reply(200, { access_token: 'from-texas', expires_in: 3599, token_type: 'Bearer' });
-    const source = fromEnv({ ...azure, NAIS_TOKEN_ENDPOINT: 'http://127.0.0.1:7164/api/v1/token' });
+    const source = fromEnv({ env: { ...azure, NAIS_TOKEN_ENDPOINT: 'http://127.0.0.1:7164/api/v1/token' } });
     expect((await source.getToken(SCOPE)).token).to.equal('from-texas');
     expect(texas.isDone()).to.equal(true);
+  });
+
+  it("takes the source's options beside env, and reads process.env without env", async () => {
+    expect(() => fromEnv({ env: azure, maxEntries: 0 })).to.throw(TypeError, /maxEntries/);
+    expect(() => fromEnv({ env: { NAIS_TOKEN_ENDPOINT: 'http://127.0.0.1:7164/api/v1/token' }, retries: -1 })).to.throw(TypeError, /retries/);
+    const saved = process.env.NAIS_TOKEN_ENDPOINT;
+    process.env.NAIS_TOKEN_ENDPOINT = 'http://127.0.0.1:7164/api/v1/token';
+    try {
+      const texas = nock('http://127.0.0.1:7164').post('/api/v1/token').reply(200, { access_token: 'from-process-env', expires_in: 3599 });
+      expect((await fromEnv({ timeout: 5_000 }).getToken(SCOPE)).token).to.equal('from-process-env');
+      expect(texas.isDone()).to.equal(true);
+    } finally {
+      if (saved === undefined) delete process.env.NAIS_TOKEN_ENDPOINT;
+      else process.env.NAIS_TOKEN_ENDPOINT = saved;
+    }
+  });
+
+  it('still takes the deprecated fromEnv(env, options), told apart by the variables it holds', async () => {
+    const entra = nock('https://login.microsoftonline.com').post('/t/oauth2/v2.0/token').reply(200, { access_token: 'positional', expires_in: 3599 });
+    expect((await fromEnv(azure).getToken(SCOPE)).token).to.equal('positional');
+    expect(entra.isDone()).to.equal(true);
+    expect(() => fromEnv(azure, { maxEntries: 0 })).to.throw(TypeError, /maxEntries/);
+    expect(() => fromEnv({ AZURE_APP_CLIENT_ID: 'c' })).to.throw(TokenError, /AZURE_OPENID_CONFIG_TOKEN_ENDPOINT/);
+    expect(() => fromEnv('NAIS' as never)).to.throw(TypeError, /fromEnv\(\) options/);
   });
 
   it('chooses client credentials from the AZURE_* variables otherwise', async () => {
     const entra = nock('https://login.microsoftonline.com')
       .post('/t/oauth2/v2.0/token', (body) => body.client_secret === 'secret' && body.client_id === 'client')
       .reply(200, { access_token: 'from-entra', expires_in: 3599, token_type: 'Bearer' });
-    expect((await fromEnv(azure).getToken(SCOPE)).token).to.equal('from-entra');
+    expect((await fromEnv({ env: azure }).getToken(SCOPE)).token).to.equal('from-entra');
     expect(entra.isDone()).to.equal(true);
   });
 
   it('throws a configuration error naming the variables it looked for when none is set', () => {
-    expect(() => fromEnv({}))
+    expect(() => fromEnv({ env: {} }))
       .to.throw(TokenError)
       .that.satisfies((error: TokenError) => {
         expect(error.code).to.equal('configuration');
@@ -45,7 +69,7 @@ describe('fromEnv(env)', () => {
   });
 
   it('says exactly what to set when nothing is', () => {
-    expect(() => fromEnv({})).to.throw(
+    expect(() => fromEnv({ env: {} })).to.throw(
       TokenError,
       /^fromEnv\(\): no token source configured: set NAIS_TOKEN_ENDPOINT \(Texas\), or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET or AZURE_APP_JWK \(client credentials\)$/,
     );
@@ -72,7 +96,7 @@ describe('fromEnv(env)', () => {
     ];
     for (const [env, message] of cases) {
       it(Object.keys(env).join(', '), () => {
-        expect(() => fromEnv(env))
+        expect(() => fromEnv({ env }))
           .to.throw(TokenError)
           .that.satisfies((error: TokenError) => {
             expect(error.message).to.equal(message);

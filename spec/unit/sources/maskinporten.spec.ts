@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import nock from 'nock';
 import { texas } from '../../../lib/sources/texas.js';
-import { TokenError } from '../../../lib/errors.js';
 import { useNock } from '../../support/nock.js';
 
 // texas({ identityProvider: 'maskinporten', resource, authorizationDetails }): the exact bodies
@@ -139,11 +138,12 @@ describe("texas({ identityProvider: 'maskinporten' })", () => {
   });
 
   describe('configuration', () => {
-    it('refuses resource and authorizationDetails for Entra ID', () => {
-      expect(() => texas({ endpoint: ENDPOINT, resource: RESOURCE }))
-        .to.throw(TokenError, 'texas(): resource and authorizationDetails are for identityProvider maskinporten')
-        .with.property('code', 'configuration');
-      expect(() => texas({ endpoint: ENDPOINT, identityProvider: 'entra_id', authorizationDetails: DETAILS })).to.throw(TokenError);
+    it('refuses resource and authorizationDetails for Entra ID with a TypeError, a mistake in the code', () => {
+      expect(() => texas({ endpoint: ENDPOINT, resource: RESOURCE })).to.throw(
+        TypeError,
+        'axios-m2m: texas(): resource and authorizationDetails are for identityProvider maskinporten',
+      );
+      expect(() => texas({ endpoint: ENDPOINT, identityProvider: 'entra_id', authorizationDetails: DETAILS })).to.throw(TypeError);
     });
 
     it('refuses authorizationDetails that are not an array of objects', () => {

@@ -196,13 +196,13 @@ describe('clientCredentials({ privateJwk })', () => {
     });
   });
 
-  describe('fromEnv(env)', () => {
+  describe('fromEnv({ env })', () => {
     const azure = { AZURE_OPENID_CONFIG_TOKEN_ENDPOINT: ENDPOINT, AZURE_APP_CLIENT_ID: CLIENT_ID };
 
     it('chooses private_key_jwt when the env has AZURE_APP_JWK and no secret', async () => {
       await withEnv({ AZURE_APP_CLIENT_SECRET: 'process-env-secret' }, async () => {
         const forms = captureForms();
-        await fromEnv({ ...azure, AZURE_APP_JWK: JSON.stringify(privateJwk) }).getToken(SCOPE);
+        await fromEnv({ env: { ...azure, AZURE_APP_JWK: JSON.stringify(privateJwk) } }).getToken(SCOPE);
         // process.env's secret must not leak into a source built from the env given.
         expect(forms[0]).to.include({ client_assertion_type: ASSERTION_TYPE }).and.not.have.property('client_secret');
       });
@@ -210,18 +210,18 @@ describe('clientCredentials({ privateJwk })', () => {
 
     it('chooses the secret when the env has both', async () => {
       const forms = captureForms();
-      await fromEnv({ ...azure, AZURE_APP_CLIENT_SECRET: 's3cret', AZURE_APP_JWK: JSON.stringify(privateJwk) }).getToken(SCOPE);
+      await fromEnv({ env: { ...azure, AZURE_APP_CLIENT_SECRET: 's3cret', AZURE_APP_JWK: JSON.stringify(privateJwk) } }).getToken(SCOPE);
       expect(forms[0]).to.include({ client_secret: 's3cret' }).and.not.have.property('client_assertion');
     });
 
     it('names both AZURE_APP_CLIENT_SECRET and AZURE_APP_JWK when neither is set', () => {
-      expect(() => fromEnv(azure))
+      expect(() => fromEnv({ env: azure }))
         .to.throw(TokenError, 'fromEnv(): AZURE_APP_CLIENT_SECRET (or AZURE_APP_JWK) is not set; client credentials need it beside AZURE_OPENID_CONFIG_TOKEN_ENDPOINT and AZURE_APP_CLIENT_ID')
         .with.property('code', 'configuration');
     });
 
     it('checks the JWK at once, naming AZURE_APP_JWK', () => {
-      expect(() => fromEnv({ ...azure, AZURE_APP_JWK: '{"kty":"RSA"' }))
+      expect(() => fromEnv({ env: { ...azure, AZURE_APP_JWK: '{"kty":"RSA"' } }))
         .to.throw(TokenError, 'fromEnv(): AZURE_APP_JWK is not valid JSON')
         .with.property('code', 'configuration');
     });
