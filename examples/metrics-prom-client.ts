@@ -40,7 +40,7 @@ subscribe('axios-m2m:token:served', (event) => {
   tokensServed.inc({ source: event.source, cache: event.fromCache ? 'hit' : 'miss' });
 });
 subscribe('axios-m2m:token:request', (event) => {
-  tokenRequestSeconds.observe({ source: event.source, outcome: event.outcome, reason: event.reason }, event.durationMs / 1000);
+  tokenRequestSeconds.observe({ source: event.source, outcome: event.outcome, reason: event.reason }, event.duration / 1000);
   if (event.outcome === 'error') tokenErrors.inc({ source: event.source, code: event.code ?? 'unknown' });
 });
 subscribe('axios-m2m:request:retry', (event) => retries.inc({ status: String(event.status) }));

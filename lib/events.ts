@@ -16,7 +16,7 @@ export interface TokenServedEvent {
   /** True when no fetch was waited for. */
   fromCache: boolean;
   /** How long the caller waited, in milliseconds (0 from the cache). */
-  durationMs: number;
+  duration: number;
 }
 
 /** `axios-m2m:token:request`: one upstream token request (retries included) ended. */
@@ -27,14 +27,14 @@ export interface TokenRequestEvent {
   endpoint?: string;
   /** Why it was made: no usable token, a refresh ahead of expiry, or a forced refresh after a 401. */
   reason: 'miss' | 'ahead' | 'forced';
-  durationMs: number;
+  duration: number;
   outcome: 'ok' | 'error';
   /** With `error`: the TokenError's code (`unknown` for an error that is not a TokenError). */
   code?: TokenErrorCode;
   /** With `error`: the HTTP status, when there was one. */
   status?: number;
-  /** With `ok`: the token's lifetime from the request, in seconds. */
-  expiresIn?: number;
+  /** With `ok`: the token's lifetime from the moment the request was sent, in milliseconds. */
+  lifetime?: number;
 }
 
 /** `axios-m2m:refresh:start`: a refresh began while a token was still served, or was forced by a 401. */
@@ -65,7 +65,7 @@ export interface RetryEvent {
   /** Whether the token had to be fetched anew (false: it had already been replaced). */
   refreshed: boolean;
   /** How long getting the other token took, in milliseconds, from the refusal to the re-send. */
-  durationMs: number;
+  duration: number;
 }
 
 /**
@@ -80,7 +80,7 @@ export interface IntrospectionEvent {
   /** True when the answer came from the validator's cache, without waiting for Texas. */
   fromCache: boolean;
   /** How long the caller waited, in milliseconds (0 from the cache). */
-  durationMs: number;
+  duration: number;
   /** `active` and `inactive` are Texas's answer; `error` means Texas could not answer. */
   outcome: 'active' | 'inactive' | 'error';
   /** With `error`: the TokenError's code (`unknown` for an error that is not a TokenError). */

@@ -158,8 +158,8 @@ class TokenCache implements CachedTokenSource {
     return keepAliveUntilSettled(options?.signal ? abortable(token, options.signal) : token);
   }
 
-  #served(scope: string, fromCache: boolean, durationMs: number): void {
-    publish('axios-m2m:token:served', () => ({ scope, source: this.#name, fromCache, durationMs }));
+  #served(scope: string, fromCache: boolean, duration: number): void {
+    publish('axios-m2m:token:served', () => ({ scope, source: this.#name, fromCache, duration }));
   }
 
   #refreshInBackground(key: string, scope: string): void {
@@ -188,13 +188,13 @@ class TokenCache implements CachedTokenSource {
   /** One upstream request, with its event. */
   async #request(scope: string, reason: FetchReason): Promise<AccessToken> {
     const started = Date.now();
-    const event = () => ({ scope, source: this.#name, endpoint: this.#endpoint, reason, durationMs: Date.now() - started });
+    const event = () => ({ scope, source: this.#name, endpoint: this.#endpoint, reason, duration: Date.now() - started });
     try {
       const token = await this.#fetchWithDeadline(scope, reason === 'forced');
       publish('axios-m2m:token:request', () => ({
         ...event(),
         outcome: 'ok',
-        expiresIn: Math.round((token.expiresAt - started) / 1000),
+        lifetime: token.expiresAt - started,
       }));
       return token;
     } catch (error) {

@@ -131,7 +131,7 @@ export function tokenFetch(options: TokenFetchOptions): FetchFunction {
     const { token: fresh, refreshed } = await replacementToken(source, scope, token.token, signal);
     const { path } = describe(method, url);
     const status = response.status;
-    publish('axios-m2m:request:retry', () => ({ scope, status, method: method.toUpperCase(), path, refreshed, durationMs: performance.now() - refused }));
+    publish('axios-m2m:request:retry', () => ({ scope, status, method: method.toUpperCase(), path, refreshed, duration: performance.now() - refused }));
     headers.set('Authorization', `Bearer ${fresh.token}`);
     return send(input, forward(init, headers));
   };

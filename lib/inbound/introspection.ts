@@ -52,8 +52,10 @@ export interface IntrospectionOptions extends HttpOptions {
   /** Whose tokens these are. @default 'entra_id' */
   identityProvider?: IdentityProviderFor<'introspect'>;
   /**
-   * An active token's result is kept until its `exp` less this, in milliseconds, and never
-   * beyond `exp`; later, Texas is asked again.
+   * A kept answer is no longer served when less than this is left before the token expires, in
+   * milliseconds: the same meaning as the token cache's `expiryMargin` (there capped at a tenth of
+   * the token's lifetime, which introspection does not know). An active token's result is kept
+   * until its `exp` less this, never beyond `exp`; later, Texas is asked again.
    * @default 5_000
    */
   expiryMargin?: number;
@@ -160,7 +162,7 @@ export function introspection(options?: IntrospectionOptions): TokenValidator {
       identityProvider,
       endpoint: endpoint.label,
       fromCache,
-      durationMs: fromCache ? 0 : Date.now() - started,
+      duration: fromCache ? 0 : Date.now() - started,
       outcome: result === undefined ? 'error' : result.active ? 'active' : 'inactive',
       ...(result === undefined && failureFields(error)),
     }));

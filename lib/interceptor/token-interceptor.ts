@@ -243,8 +243,8 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
         const { token, refreshed } = await replacementToken(sent.source, sent.scope, sent.token, signalOf(config));
         fresh = token;
         const [method, path] = describeRequest(config).split(' ') as [string, string];
-        const durationMs = Date.now() - refused;
-        publish('axios-m2m:request:retry', () => ({ scope: sent.scope, status: error.response!.status, method, path, refreshed, durationMs }));
+        const duration = Date.now() - refused;
+        publish('axios-m2m:request:retry', () => ({ scope: sent.scope, status: error.response!.status, method, path, refreshed, duration }));
       } catch (refreshError) {
         throw asCancel(refreshError, config); // the real cause, not the 401
       }

@@ -87,12 +87,12 @@ export function metricHandlers(provider: () => MeterProvider, scopeName: string)
       const m = instruments();
       const attributes = { [SOURCE]: event.source, [REASON]: event.reason, [OUTCOME]: event.outcome, ...errorType(event.outcome, event.code) };
       m.tokenRequests.add(1, attributes);
-      m.tokenRequestDuration.record(event.durationMs / 1000, attributes);
+      m.tokenRequestDuration.record(event.duration / 1000, attributes);
     },
     tokenServed(event: TokenServedEvent): void {
       const m = instruments();
       m.cacheLookups.add(1, { [SOURCE]: event.source, [CACHE]: event.fromCache ? 'hit' : 'miss' });
-      if (!event.fromCache) m.tokenWaitDuration.record(event.durationMs / 1000, { [SOURCE]: event.source });
+      if (!event.fromCache) m.tokenWaitDuration.record(event.duration / 1000, { [SOURCE]: event.source });
     },
     refreshError(event: RefreshErrorEvent): void {
       instruments().refreshFailures.add(1, { [SOURCE]: event.source, [ERROR_TYPE]: boundedErrorType(event.code) });
@@ -109,7 +109,7 @@ export function metricHandlers(provider: () => MeterProvider, scopeName: string)
         ...errorType(event.outcome, event.code),
       };
       m.introspections.add(1, attributes);
-      if (!event.fromCache) m.introspectionDuration.record(event.durationMs / 1000, attributes);
+      if (!event.fromCache) m.introspectionDuration.record(event.duration / 1000, attributes);
     },
   };
 }

@@ -1,6 +1,6 @@
 // Spans from the package's events. Every event is published at the end of what it describes,
 // synchronously in the async context of the code that started it, so `context.active()` here is
-// the caller's context, and the span's start is its end less the event's `durationMs`.
+// the caller's context, and the span's start is its end less the event's `duration`.
 import { context, SpanKind, SpanStatusCode, trace, type Context, type SpanContext, type Tracer } from '@opentelemetry/api';
 import type { IntrospectionEvent, RetryEvent, TokenRequestEvent, TokenServedEvent } from '../events.js';
 import {
@@ -60,7 +60,7 @@ export function traceHandlers(tracer: Tracer) {
         [OUTCOME]: event.outcome,
         ...endpointAttributes(event.endpoint),
         ...(event.endpoint !== undefined && POSTING_SOURCES.has(event.source) ? { [HTTP_METHOD]: 'POST' } : {}),
-        ...(event.expiresIn !== undefined ? { [EXPIRES_IN]: event.expiresIn } : {}),
+        ...(event.lifetime !== undefined ? { [EXPIRES_IN]: Math.round(event.lifetime / 1000) } : {}),
         ...(event.status !== undefined ? { [HTTP_STATUS]: event.status } : {}),
         ...(event.outcome === 'error' ? { [ERROR_TYPE]: event.code ?? 'unknown' } : {}),
       };
@@ -73,7 +73,7 @@ export function traceHandlers(tracer: Tracer) {
         name,
         {
           kind,
-          startTime: end - event.durationMs,
+          startTime: end - event.duration,
           attributes,
           ...(event.reason === 'ahead' ? { root: true, links: trigger ? [{ context: trigger }] : [] } : {}),
         },
@@ -106,7 +106,7 @@ export function traceHandlers(tracer: Tracer) {
           SPAN_NAMES.wait,
           {
             kind: SpanKind.INTERNAL,
-            startTime: end - event.durationMs,
+            startTime: end - event.duration,
             attributes: { [SOURCE]: event.source, [SCOPE]: event.scope, [CACHE]: 'miss' },
             links: [{ context: fetch.span }],
           },
@@ -122,7 +122,7 @@ export function traceHandlers(tracer: Tracer) {
           SPAN_NAMES.retry,
           {
             kind: SpanKind.INTERNAL,
-            startTime: end - (event.durationMs ?? 0),
+            startTime: end - (event.duration ?? 0),
             attributes: {
               [SCOPE]: event.scope,
               [HTTP_METHOD]: event.method,
@@ -143,7 +143,7 @@ export function traceHandlers(tracer: Tracer) {
         SPAN_NAMES.introspection,
         {
           kind: event.endpoint === undefined ? SpanKind.INTERNAL : SpanKind.CLIENT,
-          startTime: end - event.durationMs,
+          startTime: end - event.duration,
           attributes: {
             [IDENTITY_PROVIDER]: event.identityProvider,
             [OUTCOME]: event.outcome,

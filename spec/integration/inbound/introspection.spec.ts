@@ -203,13 +203,13 @@ describe('introspection(options).validate(token)', () => {
       stop();
     }
     const base = { identityProvider: 'idporten', endpoint: texas.endpoint };
-    expect(seen.map(({ durationMs, ...rest }) => (expect(durationMs).to.be.a('number'), rest))).to.deep.equal([
+    expect(seen.map(({ duration, ...rest }) => (expect(duration).to.be.a('number'), rest))).to.deep.equal([
       { ...base, fromCache: false, outcome: 'active' },
       { ...base, fromCache: true, outcome: 'active' },
       { ...base, fromCache: false, outcome: 'inactive' },
       { ...base, fromCache: false, outcome: 'error', code: 'bad_response', status: 503 },
     ]);
-    expect(seen[1]!.durationMs).to.equal(0);
+    expect(seen[1]!.duration).to.equal(0);
     expect(JSON.stringify(seen)).to.not.match(/event-token|other-token|third-token|alice/);
   });
 

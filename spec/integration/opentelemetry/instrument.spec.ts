@@ -232,10 +232,10 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
       start();
       const channel = diagnosticsChannel.channel('axios-m2m:introspection:validate');
       sdk.tracer.startActiveSpan('inbound', (span) => {
-        channel.publish({ identityProvider: 'tokenx', endpoint: `${world.origin}/api/v1/introspect`, fromCache: false, durationMs: 12, outcome: 'active' });
-        channel.publish({ identityProvider: 'tokenx', fromCache: true, durationMs: 0, outcome: 'active' });
-        channel.publish({ identityProvider: 'entra_id', endpoint: `${world.origin}/api/v1/introspect`, fromCache: false, durationMs: 3, outcome: 'error', code: 'server_error', status: 503 });
-        channel.publish({ identityProvider: 'tokenx', endpoint: `${world.origin}/api/v1/introspect`, fromCache: false, durationMs: 4, outcome: 'inactive' });
+        channel.publish({ identityProvider: 'tokenx', endpoint: `${world.origin}/api/v1/introspect`, fromCache: false, duration: 12, outcome: 'active' });
+        channel.publish({ identityProvider: 'tokenx', fromCache: true, duration: 0, outcome: 'active' });
+        channel.publish({ identityProvider: 'entra_id', endpoint: `${world.origin}/api/v1/introspect`, fromCache: false, duration: 3, outcome: 'error', code: 'server_error', status: 503 });
+        channel.publish({ identityProvider: 'tokenx', endpoint: `${world.origin}/api/v1/introspect`, fromCache: false, duration: 4, outcome: 'inactive' });
         span.end();
       });
       const [inbound] = sdk.spansNamed('inbound');
@@ -302,7 +302,7 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
       clock.tick(545_000);
       await source.getToken(SCOPE);
       await failed.promise;
-      diagnosticsChannel.channel('axios-m2m:request:retry').publish({ scope: SCOPE, status: 401, method: 'GET', path: '/x', refreshed: false, durationMs: 1 });
+      diagnosticsChannel.channel('axios-m2m:request:retry').publish({ scope: SCOPE, status: 401, method: 'GET', path: '/x', refreshed: false, duration: 1 });
       const all = await sdk.metrics();
       expect(points(all, METRIC_NAMES.refreshFailures)).to.deep.equal([
         { attributes: { 'axios_m2m.source': 'custom', 'error.type': 'server_error' }, value: 1 },
@@ -316,9 +316,9 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
     it('counts introspections by identity provider, outcome and cache, timing only calls to Texas', async () => {
       start();
       const channel = diagnosticsChannel.channel('axios-m2m:introspection:validate');
-      channel.publish({ identityProvider: 'tokenx', endpoint: 'http://127.0.0.1:1/api/v1/introspect', fromCache: false, durationMs: 20, outcome: 'active' });
-      channel.publish({ identityProvider: 'tokenx', fromCache: true, durationMs: 0, outcome: 'active' });
-      channel.publish({ identityProvider: 'tokenx', fromCache: true, durationMs: 0, outcome: 'active' });
+      channel.publish({ identityProvider: 'tokenx', endpoint: 'http://127.0.0.1:1/api/v1/introspect', fromCache: false, duration: 20, outcome: 'active' });
+      channel.publish({ identityProvider: 'tokenx', fromCache: true, duration: 0, outcome: 'active' });
+      channel.publish({ identityProvider: 'tokenx', fromCache: true, duration: 0, outcome: 'active' });
       const all = await sdk.metrics();
       expect(points(all, METRIC_NAMES.introspections)).to.deep.equal([
         { attributes: { 'axios_m2m.identity_provider': 'tokenx', 'axios_m2m.outcome': 'active', 'axios_m2m.cache': 'miss' }, value: 1 },
