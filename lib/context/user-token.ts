@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { processWide } from './process-wide.js';
 
 /**
  * The end user's access token for the request being handled, kept in an `AsyncLocalStorage` so
@@ -22,7 +23,14 @@ class UserContext {
   }
 }
 
-const storage = new AsyncLocalStorage<UserContext>();
+/**
+ * The storage and the class of its stores, one per process (see process-wide.ts): the copy that
+ * loads first makes both, and every copy reads and writes contexts through them, so a context
+ * entered through the CommonJS build is the one the ESM build's onBehalfOf() sees. The class is
+ * shared too, since a private field can be read only by the class that declared it.
+ */
+const shared = processWide('user-context', 1, () => ({ storage: new AsyncLocalStorage<UserContext>(), Context: UserContext }));
+const { storage, Context } = shared;
 
 /** `Authorization` scheme prefix, case-insensitive (RFC 7235), with the spaces after it (or alone). */
 const BEARER = /^bearer(?:[ \t]+|$)/i;
@@ -62,10 +70,10 @@ export function withUserToken<T>(token: string | undefined, fn: () => T): T {
     throw new TypeError(`axios-m2m: expected token to be a string, got ${token === null ? 'null' : typeof token}`);
   }
   if (typeof fn !== 'function') throw new TypeError(`axios-m2m: expected fn to be a function, got ${typeof fn}`);
-  return storage.run(new UserContext(token === undefined ? undefined : bareToken(token)), fn);
+  return storage.run(new Context(token === undefined ? undefined : bareToken(token)), fn);
 }
 
 /** The current user's token (without `Bearer `), or `undefined` outside of a user's context. */
 export function currentUserToken(): string | undefined {
-  return UserContext.tokenOf(storage.getStore());
+  return Context.tokenOf(storage.getStore());
 }

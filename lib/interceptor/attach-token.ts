@@ -1,8 +1,13 @@
 import type { AxiosInstance } from 'axios';
+import { processWide } from '../context/process-wide.js';
 import { tokenInterceptor, type TokenInterceptorOptions } from './token-interceptor.js';
 
-/** Instances with a token attached, by their request interceptor list (shared by every handle on one instance). */
-const attached = new WeakSet<object>();
+/**
+ * Instances with a token attached, by their request interceptor list (shared by every handle on one
+ * instance). One set per process, whichever copies of the package load (ESM and CommonJS builds):
+ * an instance attached through one is refused by the other.
+ */
+const attached = processWide('attached-instances', 1, () => new WeakSet<object>());
 
 /**
  * Attaches tokens to the requests of an existing axios instance, and retries a request once with

@@ -5,6 +5,7 @@ import axios, {
   type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
+import { processWide } from '../context/process-wide.js';
 import { publish } from '../events.js';
 import { fail, optionalObject } from '../options.js';
 import { parseOrigins } from '../request-policy/origins.js';
@@ -93,16 +94,19 @@ type Tracked = InternalAxiosRequestConfig & { [SENT]?: Sent };
 /**
  * The `token` of a retry's config. Not a plain object, so axios's config merge passes it through
  * by reference to every config derived from the retry's (axios-retry's re-send, a user's own), and
- * known only to this module: user input cannot forge "already retried". Every registration of the
- * interceptor on an instance sees it, so a request is retried at most once however many there are.
+ * known only to the package: user input cannot forge "already retried" (only a marker in the set
+ * counts, and only the package adds to it). Every registration of the interceptor on an instance
+ * sees it, so a request is retried at most once however many there are; the set is one per
+ * process, so that holds across the ESM and CommonJS copies too (a marker made by one copy is a
+ * different class to the other, hence the set alone decides).
  */
 class Retry {
   constructor(readonly scope: string) {}
 }
-const retries = new WeakSet<Retry>();
+const retries = processWide('retry-markers', 1, () => new WeakSet<object>());
 
 function isRetry(option: unknown): option is Retry {
-  return option instanceof Retry && retries.has(option);
+  return typeof option === 'object' && option !== null && retries.has(option);
 }
 
 /**
@@ -206,7 +210,7 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
         forget(tracked, attached);
         return config;
       }
-      if (option != null && !(option instanceof Retry)) checkTokenOption(option);
+      if (option != null && !isRetry(option)) checkTokenOption(option);
       const { base, origin } = targetOf(config);
       if (origin === undefined || (origin !== base && !allowedOrigins.has(origin))) {
         if (base === undefined || origin === undefined) throw unnamedOrigin(config, origin);
