@@ -20,6 +20,7 @@ export {
 } from './errors.js';
 export { withCache, type CacheOptions, type CachedTokenSource, type SourceCacheOptions } from './cache/with-cache.js';
 export type { HttpOptions } from './http/token-client.js';
+export type { ProxyOptions } from './http/proxy.js';
 export { texas, type TexasOptions, type TexasIdentityProvider } from './sources/texas.js';
 export { clientCredentials, type ClientCredentialsOptions } from './sources/client-credentials.js';
 export { fromEnv, type FromEnvOptions, type TokenEnvironment } from './sources/from-env.js';

@@ -32,12 +32,17 @@ export interface GetTokenOptions {
 }
 
 /**
- * Where tokens come from: anything with this shape plugs into {@link attachToken}.
+ * Where tokens come from: anything with this shape plugs into `attachToken()`.
  *
  * Contract (as Go's `oauth2.TokenSource`): safe to call concurrently; the returned token must not
  * be changed by the caller; failures reject with a `TokenError`.
  */
 export interface TokenSource {
+  /**
+   * A token for `scope`, valid for a while yet.
+   * @param scope - what the token is for (Entra ID: `api://<cluster>.<namespace>.<app>/.default`)
+   * @param options - a forced refresh, and the caller's own abort signal
+   */
   getToken(scope: string, options?: GetTokenOptions): Promise<AccessToken>;
 }
 
@@ -64,24 +69,24 @@ export type IdentityProvider = (typeof IDENTITY_PROVIDERS)[number];
  */
 export type TexasEndpoint = 'token' | 'exchange' | 'introspect';
 
-/** Which Texas endpoints take each identity provider (docs/protocols/texas.md). */
-const ENDPOINTS_OF = {
-  entra_id: ['token', 'exchange', 'introspect'],
-  azuread: ['token', 'exchange', 'introspect'],
-  tokenx: ['exchange', 'introspect'],
-  idporten: ['introspect'],
-  maskinporten: ['token', 'introspect'],
-} as const satisfies { readonly [P in IdentityProvider]: readonly TexasEndpoint[] };
-
 /**
- * The identity providers one Texas endpoint takes: `IdentityProviderFor<'token'>` is `entra_id`,
- * `azuread` or `maskinporten`; `'exchange'`: `entra_id`, `azuread`, `tokenx`; `'introspect'`: all.
+ * The identity providers one Texas endpoint takes (docs/protocols/texas.md): `token` serves
+ * `entra_id` (`azuread`) and `maskinporten`, `exchange` serves `entra_id` (`azuread`) and `tokenx`,
+ * `introspect` checks tokens of every provider.
  */
-export type IdentityProviderFor<E extends TexasEndpoint> = {
-  [P in IdentityProvider]: E extends (typeof ENDPOINTS_OF)[P][number] ? P : never;
-}[IdentityProvider];
+export type IdentityProviderFor<E extends TexasEndpoint> = E extends 'token'
+  ? 'entra_id' | 'azuread' | 'maskinporten'
+  : E extends 'exchange'
+    ? 'entra_id' | 'azuread' | 'tokenx'
+    : IdentityProvider;
+
+const PROVIDERS_FOR: { readonly [E in TexasEndpoint]: readonly IdentityProviderFor<E>[] } = {
+  token: ['entra_id', 'azuread', 'maskinporten'],
+  exchange: ['entra_id', 'azuread', 'tokenx'],
+  introspect: IDENTITY_PROVIDERS,
+};
 
 /** The identity providers one Texas endpoint takes, in the order of {@link IDENTITY_PROVIDERS}. */
 export function identityProvidersFor<E extends TexasEndpoint>(endpoint: E): readonly IdentityProviderFor<E>[] {
-  return IDENTITY_PROVIDERS.filter((provider) => (ENDPOINTS_OF[provider] as readonly TexasEndpoint[]).includes(endpoint)) as IdentityProviderFor<E>[];
+  return PROVIDERS_FOR[endpoint];
 }

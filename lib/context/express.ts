@@ -5,6 +5,7 @@ import { bearerTokenOf, withUserToken } from './user-token.js';
 
 /** The part of an incoming request the middleware reads (Node's `IncomingMessage` has it). */
 export interface IncomingRequestLike {
+  /** The request's headers; only `authorization` is read. */
   readonly headers: { readonly authorization?: string | readonly string[] | undefined };
 }
 

@@ -4,6 +4,7 @@ import { bearerTokenOf, withUserToken } from './user-token.js';
 
 /** The part of a Koa context the middleware reads (`ctx.headers` is the request's headers). */
 export interface KoaContextLike {
+  /** The request's headers; only `authorization` is read. */
   readonly headers: { readonly authorization?: string | readonly string[] | undefined };
 }
 

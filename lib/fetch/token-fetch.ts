@@ -65,7 +65,7 @@ function forward(init: RequestInit | undefined, headers?: Headers): RequestInit 
 }
 
 /**
- * `fetch` with a bearer token, by the rules {@link attachToken} follows for axios, from the same
+ * `fetch` with a bearer token, by the rules `attachToken()` follows for axios, from the same
  * code: the scope is the request's `init.token.scope`, else `scope`; the token goes only to an
  * origin in `origins`, and the runtime's fetch drops it on a redirect to another origin (the fetch
  * standard strips `Authorization` across origins; Node's fetch does, and the suite proves it on

@@ -16,6 +16,7 @@ export const AUTH_ERROR_CODES = [
   'temporarily_unavailable',
 ] as const;
 
+/** One of {@link AUTH_ERROR_CODES}: why a request was refused. */
 export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];
 
 const STATUS: { readonly [K in AuthErrorCode]: number } = {
@@ -47,14 +48,26 @@ export interface AuthErrorDetails {
  * read it).
  */
 export class AuthError extends Error {
+  /** Why the request was refused, from the closed set {@link AUTH_ERROR_CODES}. */
   declare readonly code: AuthErrorCode;
+  /** The HTTP status to answer with: 401, 403 or 503. */
   declare status: number;
+  /** The same as `status`, for frameworks that read this name (Connect, http-errors). */
   declare statusCode: number;
+  /** True for 4xx: the message is safe to show the client (Koa and http-errors read it). */
   declare expose: boolean;
+  /** The headers to answer with: `WWW-Authenticate` (RFC 6750) or `Retry-After`. */
   declare readonly headers: Readonly<Record<string, string>>;
+  /** {@inheritDoc AuthErrorDetails.reason} */
   declare readonly reason?: string;
+  /** {@inheritDoc AuthErrorDetails.retryAfter} */
   declare readonly retryAfter?: number;
 
+  /**
+   * @param code - why the request is refused; it decides `status` and `headers`
+   * @param message - one line, with no token, claim or text from Texas that could echo the token
+   * @param details - Texas's reason, the wait to ask for, the cause
+   */
   constructor(code: AuthErrorCode, message: string, details: AuthErrorDetails = {}) {
     const { cause, reason, retryAfter } = details;
     super(message, cause === undefined ? undefined : { cause });

@@ -20,12 +20,19 @@ export type IntrospectionIdentityProvider = IdentityProviderFor<'introspect'>;
  * token sees the same object.
  */
 export interface TokenClaims {
+  /** Any other claim, by name. */
   readonly [claim: string]: unknown;
+  /** The subject: whose token it is. */
   readonly sub?: string;
+  /** The issuer. */
   readonly iss?: string;
+  /** The audience: the app or apps the token is for. */
   readonly aud?: string | readonly string[];
+  /** When the token expires, in epoch seconds (as in the token). */
   readonly exp?: number;
+  /** When the token was issued, in epoch seconds. */
   readonly iat?: number;
+  /** The token is not valid before this, in epoch seconds. */
   readonly nbf?: number;
   /** Entra ID: the calling app's client id. */
   readonly azp?: string;
@@ -83,6 +90,7 @@ export interface IntrospectionOptions extends HttpOptions {
 
 /** A validator of incoming tokens, from {@link introspection}. */
 export interface TokenValidator {
+  /** Whose tokens this validator asks Texas about. */
   readonly identityProvider: IdentityProviderFor<'introspect'>;
   /** Origin and path of the introspection endpoint. */
   readonly endpoint: string;

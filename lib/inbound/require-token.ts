@@ -14,7 +14,9 @@ import {
 
 /** What `requireToken` puts on `req.auth` (Koa: `ctx.state.auth`) for a request it let through. */
 export interface RequestAuth {
+  /** The identity provider that issued the caller's token. */
   readonly identityProvider: IdentityProvider;
+  /** The claims of the caller's token, as Texas returned them. */
   readonly claims: TokenClaims;
 }
 

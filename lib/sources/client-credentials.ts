@@ -10,7 +10,7 @@ import { CLIENT_ASSERTION_TYPE, importAssertionKey, signClientAssertion } from '
 export interface ClientCredentialsOptions extends SourceCacheOptions, HttpOptions {
   /** The token endpoint. @default process.env.AZURE_OPENID_CONFIG_TOKEN_ENDPOINT */
   tokenEndpoint?: string;
-  /** @default process.env.AZURE_APP_CLIENT_ID */
+  /** The app's client id in Entra ID. @default process.env.AZURE_APP_CLIENT_ID */
   clientId?: string;
   /**
    * The client secret. Give this or `privateJwk`, not both.

@@ -6,7 +6,7 @@ import { importAssertionKey } from './client-assertion.js';
 import { andList, clientCredentials, notSet } from './client-credentials.js';
 import { texas } from './texas.js';
 
-/** The variables {@link fromEnv} reads. */
+/** The variables `fromEnv()` reads. */
 export type TokenEnvironment = Partial<
   Record<
     | 'NAIS_TOKEN_ENDPOINT'
@@ -18,7 +18,7 @@ export type TokenEnvironment = Partial<
   >
 >;
 
-/** Options of {@link fromEnv}: where the variables come from, and the chosen source's options. */
+/** Options of `fromEnv()`: where the variables come from, and the chosen source's options. */
 export interface FromEnvOptions extends SourceCacheOptions, HttpOptions {
   /** The variables to read; only these (`process.env` does not fill in what they leave out). @default process.env */
   env?: TokenEnvironment | Readonly<Record<string, string | undefined>>;
