@@ -1,4 +1,4 @@
-// Issue 13, finding 1: thousands of axios requests wait on one token request that fails. In 0.1.0
+// Thousands of axios requests wait on one token request that fails. In 0.1.0
 // every waiter got the same TokenError and axios appended each caller's stack to it, so the one
 // object grew with the number of waiters (1.3 MB for 5,000) and delivering the rejections took
 // seconds. Now each waiter gets its own copy. Both run here through the same path: an axios

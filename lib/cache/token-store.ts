@@ -37,8 +37,8 @@ export interface Lookup {
 // Why the lifetime fractions: Texas serves tokens from its own cache with a shrinking
 // `expires_in` and never hands out one with less than 120 s (short tokens: half their lifetime)
 // left. A margin that is a fixed duration could exceed what Texas gives us and turn every call into
-// a request; a fraction of the lifetime we were actually given cannot (texas/API.md, "Texas's own
-// cache"). It also keeps a 5-second token cached for 4.5 s instead of never.
+// a request; a fraction of the lifetime we were actually given cannot (docs/protocols/texas.md,
+// "Texas's own cache"). It also keeps a 5-second token cached for 4.5 s instead of never.
 const SERVE_FRACTION = 0.1;
 const REFRESH_FRACTION = 0.25;
 const FIRST_REFRESH_BACKOFF = 1_000;

@@ -37,7 +37,8 @@ const BEARER = /^bearer(?:[ \t]+|$)/i;
 
 /**
  * The token without a `Bearer ` prefix, trimmed; `undefined` for an empty one. Texas takes the
- * bare token and does not strip the prefix itself (texas/API.md, token exchange).
+ * bare token and does not strip the prefix itself (docs/protocols/texas.md, "Exchange on behalf of
+ * a user").
  */
 export function bareToken(value: string): string | undefined {
   const token = value.trim().replace(BEARER, '').trim();

@@ -181,7 +181,8 @@ export class TokenClient {
     const { body, sentAt } = await this.#exchange(request);
     try {
       // From the attempt that got the answer: earlier attempts and the waits between them are no
-      // part of the token's life (soak-findings F2).
+      // part of the token's life, and counting them would have the token expire in the cache
+      // before the server's clock says so, by up to the whole backoff.
       return parseTokenAnswer(body, sentAt);
     } catch (error) {
       if (error instanceof BadAnswer) throw this.#error(request, 'bad_response', `200 answer unusable: ${error.message}`, { status: 200 });
@@ -218,8 +219,9 @@ export class TokenClient {
 
   /**
    * Waits until the time the endpoint last asked for (`Retry-After`), so that a new fetch after a
-   * failed one does not go out at once (soak-findings F1). The caller's signal (the deadline) ends
-   * the wait.
+   * failed one does not go out at once: a throttled endpoint would otherwise get the next caller's
+   * request before the wait it asked for, and every one after it. The caller's signal (the
+   * deadline) ends the wait.
    */
   async #waitAsAsked(request: TokenRequest): Promise<void> {
     const wait = this.#notBefore - Date.now();

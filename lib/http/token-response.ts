@@ -82,7 +82,7 @@ export function cleanDescription(description: string): string {
 
 function lifetimeFrom(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
-  // Entra ID's v1 endpoint sends "3599" as a string (entra/TOKEN-ENDPOINT.md).
+  // Entra ID's v1 endpoint sends "3599" as a string (docs/protocols/entra.md, "A token").
   const seconds = typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
     throw new BadAnswer('expires_in is not a positive number of seconds');

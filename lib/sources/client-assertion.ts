@@ -90,7 +90,8 @@ function allowedAlgs(key: KeyObject): string[] {
  */
 export async function signClientAssertion(signingKey: AssertionKey, claims: AssertionClaims): Promise<string> {
   // jose is loaded on the first assertion, not when the package is imported: most services use a
-  // secret or Texas and never sign anything (issue 14: import cost). Node caches the module.
+  // secret or Texas and never sign anything, and jose costs milliseconds of start-up to import.
+  // Node caches the module.
   const { SignJWT } = await import('jose');
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({})

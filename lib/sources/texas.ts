@@ -27,7 +27,7 @@ export interface TexasOptions extends SourceCacheOptions, HttpOptions {
 /**
  * Tokens from Texas, the NAIS platform's token sidecar (`POST /api/v1/token`), cached.
  * A forced refresh sends `skip_cache: true`: without it Texas answers from its own cache with the
- * very token the API just refused (texas/API.md).
+ * very token the API just refused (docs/protocols/texas.md, "Texas's own cache").
  */
 export function texas(options?: TexasOptions): CachedTokenSource {
   const o = optionalObject('texas() options', options);
@@ -53,7 +53,7 @@ export function texas(options?: TexasOptions): CachedTokenSource {
   const allowList = identityProvider === 'maskinporten'; // Maskinporten's target is a space-separated list
   // The cache key is the scope alone: identity provider, resource and authorization details are
   // fixed for this instance, and each texas() has its own cache. Texas keys its own cache on all
-  // four (texas/API.md), so two instances with different details never share a token either.
+  // four (docs/protocols/texas.md), so two instances with different details never share a token either.
 
   return withCache(
     (scope, { forceRefresh, signal }) => {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import nock from 'nock';
 import { startTexasServer, type TexasServer } from '../../lib/testing/texas-server.js';
 
-// startTexasServer against texas/API.md (error table, content types, its own cache) and against
+// startTexasServer against docs/protocols/texas.md (error table, content types, its own cache) and against
 // Texas's published OpenAPI schemas (spec/fixtures/texas-openapi.json, MIT, licence beside it).
 
 const openapi = JSON.parse(readFileSync(new URL('../fixtures/texas-openapi.json', import.meta.url), 'utf8')) as { components: object };
@@ -51,7 +51,7 @@ function expectError(answer: Answer, status: number, error: string, descriptionS
   expect(errorResponse(answer.body), JSON.stringify(errorResponse.errors)).to.equal(true);
 }
 
-describe('startTexasServer (texas/API.md)', () => {
+describe('startTexasServer, as docs/protocols/texas.md describes Texas', () => {
   let server: TexasServer;
   let now = 1_700_000_000_000;
   before(async () => {
@@ -258,7 +258,7 @@ describe('startTexasServer (texas/API.md)', () => {
     });
   });
 
-  describe('as strict as Entra ID about scopes (issue 14)', () => {
+  describe('as strict as Entra ID about scopes', () => {
     for (const target of ['api://dev-gcp.team.api', 'api://dev-gcp.team.api/read', 'dev-gcp.team.api', 'dev-gcp:team', '/.default']) {
       it(`refuses the entra_id target ${target} with 400 invalid_scope AADSTS1002012 (token) and AADSTS70011 (exchange)`, async () => {
         const token = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target }, JSON_TYPE);

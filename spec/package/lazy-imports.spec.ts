@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 const root = resolve(import.meta.dirname, '..', '..');
 
 // Dependencies that most services never need, so importing the package must not load them: they
-// cost start-up time (issue 14; `npm run bench`, section 8, has the figures). jose signs client
+// cost start-up time (`npm run bench`, section 8, has the figures). jose signs client
 // assertions (private_key_jwt) and loads on the first one; https-proxy-agent tunnels through a
 // proxy and loads on the first request that goes through one (lib/http/proxy.ts).
 const LOADED_ON_USE = ['jose', 'https-proxy-agent'];

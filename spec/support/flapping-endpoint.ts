@@ -37,7 +37,7 @@ export interface FlappingEndpointOptions {
   /** Lifetime of minted tokens, in seconds. */
   lifetime: number;
   /**
-   * Answer as Texas does from its own cache (texas/API.md): a token of 120 s or less is served
+   * Answer as Texas does from its own cache (docs/protocols/texas.md): a token of 120 s or less is served
    * from the cache for half its lifetime, with the REMAINING lifetime in whole seconds;
    * `skip_cache` mints anew. Without it every request mints (an identity provider's endpoint).
    */

@@ -13,7 +13,7 @@ import { withUserToken } from '../../../lib/context/user-token.js';
 import { attachToken } from '../../../lib/interceptor/attach-token.js';
 import { onBehalfOf } from '../../../lib/sources/on-behalf-of.js';
 
-// Finding 3 of issue 13: an AxiosError from an API called inside a user's context reached the
+// In 0.1.0 an AxiosError from an API called inside a user's context reached the
 // user's own token through the async context's store (err.request.socket → a timer or handle →
 // Symbol(kResourceStore) → { token }). Whatever holds it must be out of reach of util.inspect at any
 // depth, JSON.stringify, and a walk of every own and symbol property.

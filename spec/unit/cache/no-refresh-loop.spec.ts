@@ -4,7 +4,7 @@ import { withCache } from '../../../lib/cache/with-cache.js';
 import type { AccessToken } from '../../../lib/types.js';
 
 /**
- * Texas's own cache as texas/API.md describes it: an entry lives `lifetime - 120 s` when the
+ * Texas's own cache as docs/protocols/texas.md describes it: an entry lives `lifetime - 120 s` when the
  * lifetime is over 120 s, else half of it; from the cache it answers the same token with the
  * REMAINING lifetime; `skip_cache` mints anew.
  */

@@ -5,7 +5,7 @@ import { withCache } from '../../../lib/cache/with-cache.js';
 import { TokenError } from '../../../lib/errors.js';
 import type { AccessToken } from '../../../lib/types.js';
 
-// Waiters share a fetch, never its error (issue 13, finding 1): in 0.1.0 every waiter got the same
+// Waiters share a fetch, never its error: in 0.1.0 every waiter got the same
 // TokenError, and axios appended each caller's stack to it (1.3 MB for 5,000 waiters).
 
 /** A fetch that fails when the test says so, counting its calls. */

@@ -7,7 +7,7 @@ import { clientCredentials } from '../../../lib/sources/client-credentials.js';
 import type { AccessToken, GetTokenOptions } from '../../../lib/types.js';
 import { useNock } from '../../support/nock.js';
 
-// Entra ID's `refresh_in` (issue 14, item 7): with long-lived tokens Entra says when to fetch a new
+// Entra ID's `refresh_in` (docs/protocols/entra.md, "A token"): with long-lived tokens Entra says when to fetch a new
 // one (e.g. expires_in 86399, refresh_in 43199); the refresh ahead starts no later than that.
 
 const NOW = 1_700_000_000_000;

@@ -9,7 +9,7 @@ import { texas } from '../../../lib/sources/texas.js';
 import type { AccessToken, GetTokenOptions } from '../../../lib/types.js';
 import { useNock } from '../../support/nock.js';
 
-// Inputs checked, never reinterpreted (issue 13, finding 5): in 0.1.0 withCache(fn) passed CR/LF,
+// Inputs checked, never reinterpreted: in 0.1.0 withCache(fn) passed CR/LF,
 // `123`, `{}` and '' through to the fetch function, and a 100 KB scope gave a 102,531-character
 // error message.
 

@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import { TokenStore } from '../../../lib/cache/token-store.js';
 
 // On-behalf-of caches hold one entry per user: a user who never comes back must not leave their
-// exchanged token in memory until the bound evicts it (issue 6: "holds no token past expiresAt").
+// exchanged token in memory until the bound evicts it: the store holds no token past its expiresAt.
 
 describe('TokenStore sweep (entries nobody asks for again)', () => {
   let clock: sinon.SinonFakeTimers;

@@ -164,7 +164,7 @@ describe('TokenClient: time', () => {
   useNock();
   const GOOD = { access_token: 'good', token_type: 'Bearer', expires_in: 10 };
 
-  it('counts a token from the attempt that got it, not from the first attempt (soak-findings F2)', async () => {
+  it('counts a token from the attempt that got it, not from the first attempt', async () => {
     let failedAt = 0;
     nock(ORIGIN)
       .post(PATH)
@@ -180,7 +180,7 @@ describe('TokenClient: time', () => {
     expect(token.expiresAt).to.be.at.most(answeredBy - 300 + 9_000);
   });
 
-  it("makes the next request wait for the endpoint's last Retry-After, though the fetch that got it has ended (soak-findings F1)", async () => {
+  it("makes the next request wait for the endpoint's last Retry-After, though the fetch that got it has ended", async () => {
     let throttledAt = 0;
     let nextAt = 0;
     nock(ORIGIN)

@@ -9,7 +9,7 @@ import type { AccessToken, TokenSource } from '../../../lib/types.js';
 import { flappingPhases, runSoak, unexplainedFailures, type PhaseFigures, type RetrySettings, type SoakPhase, type SoakResult } from '../../support/fault-soak.js';
 import { FlappingEndpoint } from '../../support/flapping-endpoint.js';
 
-// The fault soak of issue 13, in simulated time: a request every 100 ms through attachToken, 6 s
+// The fault soak, in simulated time: a request every 100 ms through attachToken, 6 s
 // tokens, while the token endpoint goes down (connection refused), hangs, answers 503, answers 429
 // with Retry-After, and comes back between each. The token endpoint and the API are axios adapters
 // (spec/support/flapping-endpoint.ts), so every wait is a timer on sinon's clock and a run is

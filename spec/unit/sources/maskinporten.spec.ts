@@ -4,7 +4,7 @@ import { texas } from '../../../lib/sources/texas.js';
 import { useNock } from '../../support/nock.js';
 
 // texas({ identityProvider: 'maskinporten', resource, authorizationDetails }): the exact bodies
-// Texas gets (texas/API.md, POST /api/v1/token), in JSON and as a form.
+// Texas gets (docs/protocols/texas.md, "Machine token"), in JSON and as a form.
 
 const ORIGIN = 'http://127.0.0.1:7164';
 const PATH = '/api/v1/token';
