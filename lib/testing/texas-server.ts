@@ -139,6 +139,9 @@ interface SigningKey {
   publicJwk: JWK;
 }
 
+/** Epoch seconds as Entra ID prints times in its messages. */
+const isoSeconds = (seconds: number): string => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 const canonical = (provider: string): string => (provider === 'azuread' ? 'entra_id' : provider);
 
 /**
@@ -265,8 +268,20 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     return { active: true, ...payload };
   }
 
+  // Every pending delay, so that close() can end them: a timer left behind would hold the
+  // process (and a test runner) for the rest of the delay after the server is gone.
+  const delays = new Map<NodeJS.Timeout, (error: Error) => void>();
+  const upstreamDelay = (ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        delays.delete(timer);
+        resolve();
+      }, ms);
+      delays.set(timer, reject);
+    });
+
   async function mint(provider: string, claims: JWTPayload): Promise<Entry> {
-    if (options.upstreamDelayMs) await new Promise((resolve) => setTimeout(resolve, options.upstreamDelayMs));
+    if (options.upstreamDelayMs) await upstreamDelay(options.upstreamDelayMs);
     const failure = failures.shift();
     if (failure) throw new TexasError(failure.status, failure.error, failure.description);
     mints += 1;
@@ -300,11 +315,22 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     if (contentType.startsWith('application/json')) {
       const value: unknown = JSON.parse(text);
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SyntaxError('expected a JSON object');
-      return value as Record<string, unknown>;
+      const body = value as Record<string, unknown>;
+      // In JSON, skip_cache is a boolean: Texas's serde refuses the string "true" (a common slip).
+      if (body.skip_cache !== undefined && typeof body.skip_cache !== 'boolean') {
+        throw new SyntaxError(`skip_cache: invalid type: ${JSON.stringify(body.skip_cache)}, expected a boolean`);
+      }
+      return body;
     }
     if (contentType.startsWith('application/x-www-form-urlencoded')) {
       const form: Record<string, unknown> = Object.fromEntries(new URLSearchParams(text));
-      if (form.skip_cache !== undefined) form.skip_cache = form.skip_cache === 'true';
+      // A form field is text: serde reads exactly "true" or "false" as a boolean, and nothing else.
+      if (form.skip_cache !== undefined) {
+        if (form.skip_cache !== 'true' && form.skip_cache !== 'false') {
+          throw new TexasError(400, 'invalid_request', 'Failed to deserialize form body: skip_cache: provided string was not `true` or `false`');
+        }
+        form.skip_cache = form.skip_cache === 'true';
+      }
       // In a form body authorization_details is a JSON string (API.md, "Machine token").
       if (typeof form.authorization_details === 'string') form.authorization_details = JSON.parse(form.authorization_details);
       return form;
@@ -345,8 +371,57 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     );
   }
 
+  /**
+   * The user token's claims if the exchange's identity provider takes it, else its refusal as the
+   * provider words it. Entra ID takes only its own tokens, for this app, within their time range
+   * (AADSTS50013 signature, AADSTS500133 time, AADSTS500131 audience). TokenX takes tokens from
+   * ID-porten or from itself, for this app; an Entra ID token is not one of them.
+   */
+  async function userAssertion(provider: string, userToken: string): Promise<Record<string, unknown>> {
+    // Texas does not strip "Bearer " (API.md), so such a token fails here as it would upstream.
+    const result = revoked.has(userToken) ? null : await signed(userToken);
+    const accepted = provider === 'entra_id' ? ['entra_id'] : ['idporten', 'tokenx'];
+    const at = nowSeconds();
+    if (provider === 'entra_id') {
+      if (result === null || !accepted.includes(result.provider) || result.payload.iss !== issuerOf(result.provider)) {
+        throw new TexasError(400, 'invalid_grant', 'AADSTS50013: Assertion failed signature validation. [Reason - The key was not found.]');
+      }
+      const { exp, nbf, aud } = result.payload;
+      if (typeof exp !== 'number' || exp <= at || (typeof nbf === 'number' && nbf > at)) {
+        throw new TexasError(
+          400,
+          'invalid_grant',
+          `AADSTS500133: Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token. Current time: ${isoSeconds(at)}, assertion valid from ${isoSeconds(typeof nbf === 'number' ? nbf : (result.payload.iat as number))}, expiry time of assertion ${isoSeconds(exp as number)}.`,
+        );
+      }
+      const audiencesOf = Array.isArray(aud) ? aud : [aud];
+      if (!audiencesOf.includes(audiences.entra_id)) {
+        throw new TexasError(
+          400,
+          'invalid_grant',
+          `AADSTS500131: Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was '${String(aud)}' and the expected audience is '${audiences.entra_id}' or one of the Application Id URIs of this application.`,
+        );
+      }
+      return result.payload;
+    }
+    if (result === null || result.payload.iss !== issuerOf(result.provider)) {
+      throw new TexasError(400, 'invalid_request', 'token exchange failed: subject_token: invalid signature or unknown issuer');
+    }
+    if (!accepted.includes(result.provider)) {
+      throw new TexasError(400, 'invalid_request', `token exchange failed: subject_token: issuer ${String(result.payload.iss)} is not trusted by TokenX (only ID-porten and TokenX)`);
+    }
+    const { exp, nbf, aud } = result.payload;
+    if (typeof exp !== 'number' || exp <= at || (typeof nbf === 'number' && nbf > at)) {
+      throw new TexasError(400, 'invalid_request', 'token exchange failed: subject_token: expired or not yet valid');
+    }
+    if (!(Array.isArray(aud) ? aud : [aud]).includes(app)) {
+      throw new TexasError(400, 'invalid_request', `token exchange failed: subject_token: audience ${JSON.stringify(aud)} is not this app (${app})`);
+    }
+    return result.payload;
+  }
+
   async function handle(path: string, body: Record<string, unknown>): Promise<unknown> {
-    const skip = body.skip_cache === true || body.skip_cache === 'true';
+    const skip = body.skip_cache === true;
     if (path === '/api/v1/token') {
       const { provider, target } = required(body, TOKEN_PROVIDERS, 'token requests');
       const key = JSON.stringify([target, provider, body.resource ?? null, body.authorization_details ?? null]);
@@ -359,11 +434,7 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
       return answer(
         await cached(key, skip, provider, async () => {
           const aud = audienceFor(provider, target, 'exchange');
-          // Texas does not strip "Bearer " (API.md), so such a token fails here as it would upstream.
-          const user = await verify(userToken);
-          if (user === null) {
-            throw new TexasError(400, 'invalid_grant', 'AADSTS50013: Assertion failed signature validation, or has expired or been revoked.');
-          }
+          const user = await userAssertion(provider, userToken);
           return { aud, azp: 'app', sub: user.sub as string, idp: provider };
         }),
       );
@@ -448,6 +519,11 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     setTokenLifetime: (seconds) => void (lifetime = seconds),
     close: () =>
       new Promise<void>((resolve) => {
+        for (const [timer, reject] of delays) {
+          clearTimeout(timer);
+          reject(new Error('the server was closed'));
+        }
+        delays.clear();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

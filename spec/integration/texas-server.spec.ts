@@ -132,17 +132,16 @@ describe('startTexasServer, as docs/protocols/texas.md describes Texas', () => {
     }
   });
 
-  it('mints anew on skip_cache true or "true" (JSON and form), and caches the new token', async () => {
+  it('mints anew on skip_cache true (JSON) or skip_cache=true (form), and caches the new token', async () => {
     const target = 'api://skip/.default';
     const first = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target }, JSON_TYPE);
     const before = server.mints;
     const skipped = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target, skip_cache: true }, JSON_TYPE);
-    const skippedString = await post(server.tokenEndpoint, { identity_provider: 'entra_id', target, skip_cache: 'true' }, JSON_TYPE);
     const skippedForm = await post(server.tokenEndpoint, `identity_provider=entra_id&target=${encodeURIComponent(target)}&skip_cache=true`, FORM);
-    const tokens = [first, skipped, skippedString, skippedForm].map((a) => a.body.access_token);
-    expect(new Set(tokens).size).to.equal(4);
-    expect(server.mints - before).to.equal(3);
-    expect((await post(server.tokenEndpoint, { identity_provider: 'entra_id', target }, JSON_TYPE)).body.access_token).to.equal(tokens[3]);
+    const tokens = [first, skipped, skippedForm].map((a) => a.body.access_token);
+    expect(new Set(tokens).size).to.equal(3);
+    expect(server.mints - before).to.equal(2);
+    expect((await post(server.tokenEndpoint, { identity_provider: 'entra_id', target }, JSON_TYPE)).body.access_token).to.equal(tokens[2]);
     expect(server.requests.at(-2)!.body.skip_cache).to.equal(true);
   });
 
@@ -157,18 +156,15 @@ describe('startTexasServer, as docs/protocols/texas.md describes Texas', () => {
     expect(server.mints - before).to.equal(1);
   });
 
-  it("exchanges a user token for one carrying the user's sub, and refuses expired, foreign or Bearer-prefixed ones", async () => {
+  it("exchanges a user token for one carrying the user's sub, and refuses foreign or Bearer-prefixed ones", async () => {
     const userToken = await server.mintUserToken('user-1');
-    const exchanged = await post(server.exchangeEndpoint, { identity_provider: 'tokenx', target: 'dev-gcp:team:api', user_token: userToken }, JSON_TYPE);
+    const idporten = await server.mintUserToken('user-1', { identityProvider: 'idporten' });
+    const exchanged = await post(server.exchangeEndpoint, { identity_provider: 'tokenx', target: 'dev-gcp:team:api', user_token: idporten }, JSON_TYPE);
     expectSuccess(exchanged);
     expect(decodeJwt(String(exchanged.body.access_token))).to.include({ sub: 'user-1', aud: 'dev-gcp:team:api' });
 
     const other = await startTexasServer();
-    const refused = [
-      await server.mintUserToken('user-2', { expiresInSeconds: -10 }),
-      await other.mintUserToken('user-3'),
-      `Bearer ${userToken}`,
-    ];
+    const refused = [await other.mintUserToken('user-3'), `Bearer ${userToken}`];
     await other.close();
     for (const user_token of refused) {
       const answer = await post(server.exchangeEndpoint, { identity_provider: 'entra_id', target: SCOPE, user_token }, JSON_TYPE);
