@@ -2,13 +2,13 @@ import axios, { AxiosError, type AxiosInstance, type InternalAxiosRequestConfig 
 import axiosRetryExport, { exponentialDelay, retryAfter } from 'axios-retry';
 import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import https from 'node:https';
-import { TokenError, codeForOAuthError, isTokenError, type TokenErrorCode } from '../errors.js';
-import { count, duration, forMessage } from '../options.js';
+import { isTokenError, type TokenError, type TokenErrorCode } from '../errors.js';
+import { count, duration } from '../options.js';
 import type { AccessToken } from '../types.js';
 import type { Endpoint } from './endpoint.js';
 import { needsTunnel, planRoute, routeTo, tunnelAgent, type ProxyOptions, type RoutePlan } from './proxy.js';
-import { Redactor } from './redact.js';
-import { BadAnswer, cleanDescription, oneLine, parseErrorAnswer, parseTokenAnswer, summary } from './token-response.js';
+import { failure, toTokenError, type Boundary } from './error-boundary.js';
+import { BadAnswer, parseTokenAnswer } from './token-response.js';
 
 // axios-retry's CommonJS file sets `exports.default`. Our CommonJS build imports it the way Node
 // imports CommonJS from ESM (esbuild's interop for a "type": "module" package), so there the default
@@ -213,7 +213,7 @@ export class TokenClient {
       const sentAt = (response.config as CarriedConfig).attemptStartedAt ?? started;
       return { body: typeof response.data === 'string' ? response.data : '', sentAt };
     } catch (error) {
-      throw this.#toTokenError(error, request);
+      throw toTokenError(error, request, this.#boundary);
     }
   }
 
@@ -250,67 +250,19 @@ export class TokenClient {
   }
 
   #error(request: TokenRequest, code: TokenErrorCode, what: string, details: Record<string, unknown> = {}): TokenError {
-    const { scope } = request;
-    const endpoint = this.endpoint.label;
-    const subject = request.subject ?? `token request for ${forMessage(scope)}`;
-    return new TokenError(code, `${subject} failed: ${what} (${endpoint})`, { scope, endpoint, ...details });
+    return failure(this.#boundary, request, code, what, details);
   }
 
-  /** The one boundary where axios errors (which carry the request body and headers) end. */
-  #toTokenError(error: unknown, request: TokenRequest): TokenError {
-    if (isTokenError(error)) return error;
-    if (request.signal?.aborted && isTokenError(request.signal.reason)) return request.signal.reason;
-    // Everything this request sent that must never come back: its secrets and the proxy's.
-    const redactor = new Redactor([...(request.secrets ?? []), ...this.#route.secrets]);
-    if (!(error instanceof AxiosError)) {
-      return this.#error(request, 'network', 'unexpected failure', { cause: safeCause(error, redactor) });
-    }
-    const response = error.response;
-    if (axios.isCancel(error)) {
-      if (request.signal?.aborted) return this.#error(request, 'timeout', 'cancelled before an answer arrived');
-      return this.#error(request, 'timeout', `no complete answer within ${this.#attemptTimeout} ms, ${this.#retries} retries`);
-    }
-    if (response === undefined) {
-      if (error.code === AxiosError.ERR_BAD_RESPONSE) {
-        return this.#error(request, 'bad_response', `answer larger than the ${this.#maxResponseSize} bytes allowed`);
-      }
-      if (error.code === 'ECONNABORTED' || error.code === AxiosError.ETIMEDOUT) {
-        // The system's own connect timeout, shorter than the attempt's.
-        return this.#error(request, 'timeout', `no answer (${error.code}) after ${this.#retries} retries`, { cause: safeCause(error, redactor) });
-      }
-      const what = `network error ${error.code ?? ''}`.trim();
-      return this.#error(request, 'network', `${what} after ${this.#retries} retries`, { cause: safeCause(error, redactor) });
-    }
-    const status = response.status;
-    const wait = retryAfter(error);
-    if (wait > this.#maxRetryAfter) {
-      return this.#error(
-        request,
-        'throttled',
-        `${status}, asked to retry after ${Math.ceil(wait / 1000)} s (more than the ${this.#maxRetryAfter / 1000} s allowed)`,
-        { status, retryAfter: wait },
-      );
-    }
-    const body = typeof response.data === 'string' ? response.data : '';
-    const answer = parseErrorAnswer(body);
-    // A server may echo what it was sent into any field. The error code and the support ids are
-    // kept verbatim, so one that carries a secret is dropped; the description is scrubbed before
-    // it is cut, so that no part of a secret survives at the cut.
-    const clean = (value?: string) => (value === undefined || redactor.finds(value) ? undefined : value);
-    if (answer === undefined || clean(answer.error) === undefined) {
-      const what = status >= 300 && status < 400 ? 'redirects are not followed' : `not an OAuth error answer (${contentType(response.headers?.['content-type'], redactor)})`;
-      return this.#error(request, 'bad_response', `${status} ${what}`, { status });
-    }
-    const description = answer.description && redactor.redact(answer.description);
-    const headline = description ? `${status} ${answer.error}: ${summary(description)}` : `${status} ${answer.error}`;
-    return this.#error(request, codeForOAuthError(answer.error), headline, {
-      status,
-      oauthError: answer.error,
-      description: description && cleanDescription(description),
-      errorCodes: answer.errorCodes,
-      traceId: clean(answer.traceId),
-      correlationId: clean(answer.correlationId),
-    });
+  /** What the error boundary needs to know of this client: its limits, and the proxy's secrets. */
+  get #boundary(): Boundary {
+    return {
+      endpoint: this.endpoint.label,
+      attemptTimeout: this.#attemptTimeout,
+      retries: this.#retries,
+      maxRetryAfter: this.#maxRetryAfter,
+      maxResponseSize: this.#maxResponseSize,
+      secrets: this.#route.secrets,
+    };
   }
 }
 
@@ -321,20 +273,4 @@ function formEncode(body: TokenRequest['body']): string {
     form.set(key, typeof value === 'object' ? JSON.stringify(value) : String(value));
   }
   return form.toString();
-}
-
-/** The media type of an answer, for a message: only a plain `type/subtype`, and never a secret. */
-function contentType(header: unknown, redactor: Redactor): string {
-  const type = typeof header === 'string' ? header.split(';')[0]!.trim() : '';
-  if (type === '') return 'no content type';
-  return /^[\w.+-]{1,40}\/[\w.+-]{1,60}$/.test(type) && !redactor.finds(type) ? type : 'an unreadable content type';
-}
-
-/** A stand-in for an underlying error that keeps its code and message, and nothing it referenced. */
-function safeCause(error: unknown, redactor: Redactor): Error {
-  const source = error as { code?: unknown; message?: unknown };
-  // Scrubbed before it is cut: a cut secret would no longer be recognised.
-  const cause = new Error(oneLine(redactor.redact(String(source?.message ?? error)), 300));
-  if (typeof source?.code === 'string' && /^[A-Z][A-Z0-9_]{0,39}$/.test(source.code)) Object.assign(cause, { code: source.code });
-  return cause;
 }
