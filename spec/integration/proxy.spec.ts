@@ -244,7 +244,7 @@ describe('the token request through a forward proxy', function () {
     it('tunnelling (an https endpoint): the 407 is an error without the credentials in any form', async () => {
       const error = (await clientCredentials({ ...options(), proxy: echoingUrl }).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
       expect(error).to.be.instanceOf(TokenError);
-      expect(error).to.include({ status: 407, code: 'proxy_auth_required' });
+      expect(error).to.include({ status: 407, code: 'unknown', oauthError: 'proxy_auth_required' });
       expect(error.description).to.include('proxy auth failed for Basic [REDACTED]');
       expect(leaks(error, secrets, { base64: true })).to.deep.equal([]);
     });
@@ -260,7 +260,7 @@ describe('the token request through a forward proxy', function () {
       })
         .getToken(SCOPE)
         .catch((e: unknown) => e)) as TokenError;
-      expect(error).to.include({ status: 407, code: 'proxy_auth_required' });
+      expect(error).to.include({ status: 407, code: 'unknown', oauthError: 'proxy_auth_required' });
       expect(leaks(error, secrets, { base64: true })).to.deep.equal([]);
     });
   });
