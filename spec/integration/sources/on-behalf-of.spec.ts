@@ -9,10 +9,11 @@ import { captureUserToken } from '../../../lib/context/express.js';
 import { withUserToken } from '../../../lib/context/user-token.js';
 import { onBehalfOf } from '../../../lib/sources/on-behalf-of.js';
 import { isTokenError, type TokenError } from '../../../lib/errors.js';
-import { startStandIns, type StandIns } from '../../support/stand-ins.js';
+import { startExchangeWorld, type ExchangeWorld } from '../../support/exchange-world.js';
 
-// End to end through loopback servers: a Texas exchange endpoint that verifies the user token and
-// issues tokens carrying the user's `sub`, and an API that verifies them (support/stand-ins.ts).
+// End to end through loopback servers: the package's Texas-faithful server, whose exchange verifies
+// the user token and issues tokens carrying the user's `sub`, and an API that verifies them
+// (support/exchange-world.ts).
 
 const SCOPE = 'api://dev-gcp.team.other-api/.default';
 const USERS = 40;
@@ -22,12 +23,12 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('onBehalfOf() through one Express app and one axios instance (integration)', function () {
   this.timeout(120_000); // 400 requests that sign and verify ES256 JWTs: about 9 s alone on a busy 2-core machine
-  let servers: StandIns;
+  let servers: ExchangeWorld;
   let app: Server;
   let appUrl: string;
 
   before(async () => {
-    servers = await startStandIns();
+    servers = await startExchangeWorld();
     // Start-up: ONE axios instance, attached ONCE, shared by every request of every user.
     const otherApi = axios.create({ baseURL: servers.apiUrl });
     attachToken(otherApi, { source: onBehalfOf({ endpoint: servers.texasExchangeEndpoint }), scope: SCOPE });
@@ -57,8 +58,7 @@ describe('onBehalfOf() through one Express app and one axios instance (integrati
   });
 
   beforeEach(() => {
-    servers.exchanges.length = 0;
-    servers.apiSeen.length = 0;
+    servers.reset();
   });
 
   it(`gives each of ${USERS * REQUESTS_PER_USER} interleaved concurrent requests from ${USERS} users a token for its own user, and only that`, async () => {
@@ -79,7 +79,8 @@ describe('onBehalfOf() through one Express app and one axios instance (integrati
       [`${id}/1`, `${id}/2`].filter((call) => subByCall.get(call) !== user.sub).map((call) => `${call}: ${user.sub} got ${subByCall.get(call)}`),
     );
     expect(mismatches).to.deep.equal([]);
-    expect(new Set(servers.apiSeen.map((s) => s.aud))).to.deep.equal(new Set([SCOPE]));
+    // The audience is the scope's resource, without `/.default`, as Entra ID issues it.
+    expect(new Set(servers.apiSeen.map((s) => s.aud))).to.deep.equal(new Set([SCOPE.replace(/\/\.default$/, '')]));
     // And what each request got back agrees.
     for (const [n, answer] of answers.entries()) {
       expect(answer, answer.id).to.deep.equal({ id: answer.id, status: 200, body: { first: requests[n]!.user.sub, second: requests[n]!.user.sub } });
@@ -92,7 +93,7 @@ describe('onBehalfOf() through one Express app and one axios instance (integrati
   it('sends the user token without the Bearer prefix, whichever way it was given', async () => {
     const token = await servers.mintUserToken('prefix-user');
     const source = onBehalfOf({ endpoint: servers.texasExchangeEndpoint });
-    // Texas does not strip the prefix; the stand-in would refuse "Bearer ey…" as invalid_grant.
+    // Texas does not strip the prefix; it would refuse "Bearer ey…" as invalid_grant.
     await withUserToken(`Bearer ${token}`, () => source.getToken(SCOPE));
     expect(servers.exchanges.map((e) => e.user_token)).to.deep.equal([token]);
   });
@@ -120,7 +121,7 @@ describe('onBehalfOf() through one Express app and one axios instance (integrati
   });
 
   it("surfaces Texas's passthrough error for an expired user token as a TokenError with status 400 and code invalid_grant", async () => {
-    const expired = await servers.mintUserToken('late-user', { expiresInSeconds: -60 });
+    const expired = await servers.mintUserToken('late-user', { expiresInSeconds: -3_600 });
     const response = await fetch(`${appUrl}/profile`, { headers: { authorization: `Bearer ${expired}` } });
     expect(await response.json()).to.deep.equal({ code: 'invalid_grant', status: 400 });
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startStandIns, type StandIns } from '../../support/stand-ins.js';
+import { startExchangeWorld, type ExchangeWorld } from '../../support/exchange-world.js';
 import { runExample } from '../../support/run-example.js';
 
 // Runs examples/express-on-behalf-of.ts and examples/koa-on-behalf-of.ts as a user would
@@ -11,11 +11,13 @@ import { runExample } from '../../support/run-example.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const SCOPE = 'api://dev-gcp.team.other-api/.default';
+/** The exchanged token's audience: the scope's resource, without `/.default`, as Entra ID issues it. */
+const AUDIENCE = SCOPE.replace(/\/\.default$/, '');
 
 
 describe('examples/express-on-behalf-of.ts and examples/koa-on-behalf-of.ts', function () {
   this.timeout(60_000);
-  let servers: StandIns;
+  let servers: ExchangeWorld;
 
   before(async () => {
     const built = (() => {
@@ -26,12 +28,11 @@ describe('examples/express-on-behalf-of.ts and examples/koa-on-behalf-of.ts', fu
       }
     })();
     if (!built) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
-    servers = await startStandIns();
+    servers = await startExchangeWorld();
   });
   after(() => servers.close());
   beforeEach(() => {
-    servers.exchanges.length = 0;
-    servers.apiSeen.length = 0;
+    servers.reset();
   });
 
   for (const file of ['express-on-behalf-of.ts', 'koa-on-behalf-of.ts']) {
@@ -46,17 +47,17 @@ describe('examples/express-on-behalf-of.ts and examples/koa-on-behalf-of.ts', fu
       expect(stderr).to.equal('');
       expect(code).to.equal(0);
       expect(stdout.trim().split('\n')).to.deep.equal([
-        `GET /profile as the user: 200 {"otherApi":{"sub":"example-user","aud":"${SCOPE}"}}`,
+        `GET /profile as the user: 200 {"otherApi":{"sub":"example-user","aud":"${AUDIENCE}"}}`,
         'GET /profile without a token: 401 {"error":"no_user_token"}',
       ]);
       // The API verified a token exchanged for that user; Texas got the bare user token.
-      expect(servers.apiSeen.map((s) => [s.sub, s.aud])).to.deep.equal([['example-user', SCOPE]]);
+      expect(servers.apiSeen.map((s) => [s.sub, s.aud])).to.deep.equal([['example-user', AUDIENCE]]);
       expect(servers.exchanges).to.deep.equal([{ identity_provider: 'entra_id', target: SCOPE, user_token: userToken }]);
     });
   }
 
   it('koa-on-behalf-of.ts exchanges through TokenX when TOKEN_PROVIDER=tokenx', async () => {
-    const userToken = await servers.mintUserToken('tokenx-user');
+    const userToken = await servers.mintUserToken('tokenx-user', { identityProvider: 'tokenx' });
     const { code, stdout } = await runExample('koa-on-behalf-of.ts', {
       NAIS_TOKEN_EXCHANGE_ENDPOINT: servers.texasExchangeEndpoint,
       API_URL: servers.apiUrl,
