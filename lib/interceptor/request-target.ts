@@ -1,5 +1,6 @@
 import axios, { type InternalAxiosRequestConfig } from 'axios';
 import { originOf } from '../request-policy/origins.js';
+import { honoursAllowAbsoluteUrls } from './old-axios.js';
 
 /** axios's own test for an absolute URL (`isAbsoluteURL`): a scheme and `//`, or `//` alone. */
 const ABSOLUTE = /^([a-z][a-z\d+\-.]*:)?\/\//i;
@@ -12,15 +13,6 @@ export interface RequestTarget {
   origin: string | undefined;
 }
 
-/**
- * Whether this axios honours `allowAbsoluteUrls: false` everywhere. The option came in 1.8.0, and the
- * http adapter followed it only from 1.8.2 (CVE-2025-27152); an older axios sends an absolute URL
- * to its own origin whatever the option says, so the option must not make us give it the token.
- */
-export function honoursAllowAbsoluteUrls(version: string | undefined): boolean {
-  const [major = 0, minor = 0, patch = 0] = (version ?? '').split('.').map((part) => Number.parseInt(part, 10));
-  return major > 1 || (major === 1 && (minor > 8 || (minor === 8 && patch >= 2)));
-}
 const ALLOW_ABSOLUTE_URLS_HONOURED = honoursAllowAbsoluteUrls(axios.VERSION);
 
 /**

@@ -13,6 +13,7 @@ import { isReplayable, replacementToken } from '../request-policy/retry.js';
 import { checkTokenOption, scopeFor } from '../request-policy/token-option.js';
 import type { AccessToken, TokenSource } from '../types.js';
 import './augment.js';
+import { RecentTokens } from './old-axios.js';
 import { guardRedirects } from './redirect-guard.js';
 import { describeRequest, requestTargets } from './request-target.js';
 
@@ -118,26 +119,6 @@ function forget(config: Tracked, attached: RecentTokens): void {
   config[SENT] = undefined;
   const value = config.headers.get('Authorization');
   if (typeof value === 'string' && value.startsWith('Bearer ') && attached.has(value.slice(7))) config.headers.delete('Authorization');
-}
-
-/**
- * The last tokens an interceptor attached. axios before 1.21 drops symbol keys when it merges a
- * config, so a config re-sent through the instance (a user's interceptor, with `token: false` or
- * to another origin) arrives without our record but with the copied headers, our `Authorization`
- * among them: it is recognised by its value. Bounded, so a rotating token does not grow it.
- */
-class RecentTokens {
-  static readonly #MAX = 16;
-  readonly #tokens = new Set<string>();
-  /** Per request: the cached token is the same string each time, so the lookup hashes nothing new. */
-  add(token: string): void {
-    if (this.#tokens.has(token)) return;
-    this.#tokens.add(token);
-    if (this.#tokens.size > RecentTokens.#MAX) this.#tokens.delete(this.#tokens.values().next().value!);
-  }
-  has(token: string): boolean {
-    return this.#tokens.has(token);
-  }
 }
 
 // The retry re-sends the request exactly as the interceptors left it: its config already holds the

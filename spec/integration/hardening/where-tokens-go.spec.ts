@@ -6,7 +6,7 @@ import nock from 'nock';
 import { withCache } from '../../../lib/cache/with-cache.js';
 import { TokenError, isTokenError } from '../../../lib/errors.js';
 import { attachToken } from '../../../lib/interceptor/attach-token.js';
-import { honoursAllowAbsoluteUrls } from '../../../lib/interceptor/request-target.js';
+import { honoursAllowAbsoluteUrls } from '../../../lib/interceptor/old-axios.js';
 import { tokenInterceptor } from '../../../lib/interceptor/token-interceptor.js';
 import { clientCredentials } from '../../../lib/sources/client-credentials.js';
 import { texas } from '../../../lib/sources/texas.js';

@@ -1,0 +1,21 @@
+import { expect } from 'chai';
+import { RecentTokens, honoursAllowAbsoluteUrls } from '../../../lib/interceptor/old-axios.js';
+
+describe('workarounds for older axios releases (lib/interceptor/old-axios.ts)', () => {
+  it('trusts allowAbsoluteUrls: false only from axios 1.8.2, where the http adapter honours it', () => {
+    const versions = ['1.7.9', '1.8.0', '1.8.1', '1.8.2', '1.13.6', '1.21.1', '2.0.0', '', undefined];
+    expect(versions.map(honoursAllowAbsoluteUrls)).to.deep.equal([false, false, false, true, true, true, true, false, false]);
+  });
+
+  it('recognises the last 16 tokens attached, and forgets the oldest beyond that', () => {
+    const recent = new RecentTokens();
+    for (let n = 1; n <= 16; n++) recent.add(`t${n}`);
+    recent.add('t1'); // already known: does not count as new
+    expect(recent.has('t1')).to.equal(true);
+    recent.add('t17');
+    expect(recent.has('t1')).to.equal(false);
+    expect(recent.has('t2')).to.equal(true);
+    expect(recent.has('t17')).to.equal(true);
+    expect(recent.has('never')).to.equal(false);
+  });
+});
