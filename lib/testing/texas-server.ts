@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { SignJWT, compactVerify, decodeProtectedHeader, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 
 // A Texas-faithful token sidecar for tests, demos and users' own integration tests, built only on
-// node:http and jose. It follows the project's notes on Texas (texas/API.md), which describe what
+// node:http and jose. It follows docs/protocols/texas.md, which describes what
 // Texas's code really does where its OpenAPI file is silent: the content-type rule, the exact
 // two-field error bodies, Texas's own cache (120 s leeway, REMAINING expires_in, skip_cache, one
 // upstream call per key), the on-behalf-of exchange and introspection.
@@ -22,9 +22,9 @@ import { SignJWT, compactVerify, decodeProtectedHeader, exportJWK, generateKeyPa
 // `api://<cluster>.<namespace>.<app>` for Entra ID and `<cluster>:<namespace>:<app>` for TokenX,
 // ID-porten and Maskinporten.
 //
-// Entra ID's strictness on scopes (issue 14): an Entra target that is neither `…/.default` nor
+// Entra ID's strictness on scopes: an Entra target that is neither `…/.default` nor
 // `<cluster>:<namespace>:<app>` is refused with 400 invalid_scope and Entra's AADSTS text, passed
-// through as Texas does (texas/API.md, error table), so users' tests catch the most common mistake.
+// through as Texas does (docs/protocols/texas.md, "Answers"), so users' tests catch the most common mistake.
 
 /** The identity providers whose tokens the server signs and introspects (`azuread` is `entra_id`). */
 export type TexasServerProvider = 'entra_id' | 'tokenx' | 'idporten' | 'maskinporten';
@@ -55,7 +55,7 @@ export interface TexasServerOptions {
 export interface MintUserTokenOptions {
   /** Whose token it is: signed with that provider's key, with its issuer. @default 'entra_id' */
   identityProvider?: TexasServerProvider | 'azuread';
-  /** @default this app's audience for the provider ({@link TexasServer.audiences}) */
+  /** The token's `aud`. @default this app's audience for the provider ({@link TexasServer.audiences}) */
   audience?: string;
   /** Seconds from now until `exp` (negative: already expired). @default 3600 */
   expiresInSeconds?: number;
@@ -67,9 +67,11 @@ export interface MintUserTokenOptions {
 
 /** One request as the server saw it, in arrival order. */
 export interface TexasServerRequest {
+  /** The request's path, e.g. `/api/v1/token/exchange`. */
   path: string;
   /** The parsed body (form fields included, `skip_cache` as a boolean); `{}` if it did not parse. */
   body: Record<string, unknown>;
+  /** The request's `Content-Type`, as sent. */
   contentType?: string;
   /** The status the server answered with. */
   status: number;
@@ -77,9 +79,13 @@ export interface TexasServerRequest {
 
 /** A running Texas-faithful server. */
 export interface TexasServer {
+  /** The server's origin, `http://127.0.0.1:<port>`. */
   url: string;
+  /** `POST /api/v1/token`, for `NAIS_TOKEN_ENDPOINT`. */
   tokenEndpoint: string;
+  /** `POST /api/v1/token/exchange`, for `NAIS_TOKEN_EXCHANGE_ENDPOINT`. */
   exchangeEndpoint: string;
+  /** `POST /api/v1/introspect`, for `NAIS_TOKEN_INTROSPECTION_ENDPOINT`. */
   introspectionEndpoint: string;
   /** The app this sidecar belongs to (option `app`). */
   readonly app: string;
@@ -104,12 +110,13 @@ export interface TexasServer {
   failNext(count: number, status: number, error: string, description: string): void;
   /** Lifetime, in seconds, of tokens minted from now on. */
   setTokenLifetime(seconds: number): void;
+  /** Stops the server, ending open connections; it leaves no timer behind. */
   close(): Promise<void>;
 }
 
 const PROVIDERS = ['entra_id', 'azuread', 'maskinporten', 'tokenx', 'idporten'];
 const SIGNING_PROVIDERS: readonly TexasServerProvider[] = ['entra_id', 'tokenx', 'idporten', 'maskinporten'];
-// API.md, "Machine token" and "On-behalf-of exchange": which provider may use which endpoint.
+// docs/protocols/texas.md, "Identity providers": which provider may use which endpoint.
 const TOKEN_PROVIDERS = ['entra_id', 'azuread', 'maskinporten'];
 const EXCHANGE_PROVIDERS = ['entra_id', 'azuread', 'tokenx'];
 const DESERIALIZE = 'Failed to deserialize the JSON body into the target type';
@@ -289,11 +296,11 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     return { token: await sign(provider, claims, lifetime), mintedAt, lifetime };
   }
 
-  // API.md, "Texas's own cache": an entry lives expires_in - 120 s when the lifetime is over
+  // docs/protocols/texas.md, "Texas's own cache": an entry lives expires_in - 120 s when the lifetime is over
   // 120 s, else half of it, so a cached token always has at least 120 s (or half its life) left.
   const entryLifeMs = (entry: Entry) => (entry.lifetime > 120 ? entry.lifetime - 120 : entry.lifetime / 2) * 1000;
 
-  // skip_cache drops the entry and mints anew (API.md); concurrent requests for one key share one
+  // skip_cache drops the entry and mints anew (docs/protocols/texas.md); concurrent requests for one key share one
   // mint, and a failed mint leaves nothing behind because errors are never cached. A skip_cache
   // request that arrives while a mint for its key is in flight joins that (already fresh) mint.
   function cached(key: string, skip: boolean, provider: string, claims: () => Promise<JWTPayload>): Promise<Entry> {
@@ -309,7 +316,7 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     return pending;
   }
 
-  // API.md, "Requests": the content type must start with application/json or
+  // docs/protocols/texas.md, "Requests": the content type must start with application/json or
   // application/x-www-form-urlencoded (a charset suffix is fine); anything else, or none, is a 400.
   function parse(contentType: string, text: string): Record<string, unknown> {
     if (contentType.startsWith('application/json')) {
@@ -331,14 +338,14 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
         }
         form.skip_cache = form.skip_cache === 'true';
       }
-      // In a form body authorization_details is a JSON string (API.md, "Machine token").
+      // In a form body authorization_details is a JSON string (docs/protocols/texas.md, "Machine token").
       if (typeof form.authorization_details === 'string') form.authorization_details = JSON.parse(form.authorization_details);
       return form;
     }
     throw new TexasError(400, 'invalid_request', `unsupported media type: ${contentType || 'none'}`);
   }
 
-  /** Checks the fields API.md's tables require, in the order Texas reports them. */
+  /** Checks the fields docs/protocols/texas.md lists as required, in the order Texas reports them. */
   function required(body: Record<string, unknown>, allowed: string[], what: string, extra: string[] = []) {
     for (const name of ['identity_provider', 'target', ...extra]) {
       if (typeof body[name] !== 'string') throw new TexasError(400, 'invalid_request', `${DESERIALIZE}: missing field \`${name}\``);
@@ -349,14 +356,14 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     }
     if (!enabled.has(provider)) throw new TexasError(400, 'invalid_request', `identity provider '${provider}' is not enabled`);
     if (!allowed.includes(provider)) throw new TexasError(400, 'invalid_request', `identity provider '${provider}' does not support ${what}`);
-    // azuread is the older name of entra_id: they share cache entries (API.md).
+    // azuread is the older name of entra_id: they share cache entries (docs/protocols/texas.md).
     return { provider: canonical(provider), target: body.target as string };
   }
 
   /**
    * The token's audience for a target, as the provider decides it "upstream". Entra ID refuses a
    * scope that is not `…/.default` (client credentials: AADSTS1002012; on behalf of: AADSTS70011);
-   * Texas passes the 400 through (texas/API.md, error table).
+   * Texas passes the 400 through (docs/protocols/texas.md, "Answers").
    */
   function audienceFor(provider: string, target: string, grant: 'token' | 'exchange'): string {
     if (provider !== 'entra_id') return target;
@@ -378,7 +385,7 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
    * ID-porten or from itself, for this app; an Entra ID token is not one of them.
    */
   async function userAssertion(provider: string, userToken: string): Promise<Record<string, unknown>> {
-    // Texas does not strip "Bearer " (API.md), so such a token fails here as it would upstream.
+    // Texas does not strip "Bearer " (docs/protocols/texas.md), so such a token fails here as it would upstream.
     const result = revoked.has(userToken) ? null : await signed(userToken);
     const accepted = provider === 'entra_id' ? ['entra_id'] : ['idporten', 'tokenx'];
     const at = nowSeconds();
@@ -446,7 +453,7 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
         throw new TexasError(400, 'invalid_request', `${DESERIALIZE}: identity_provider: unknown variant \`${provider}\``);
       }
       if (typeof body.token !== 'string') throw new TexasError(400, 'invalid_request', `${DESERIALIZE}: missing field \`token\``);
-      // Always 200 for a well-formed request, a provider that is not enabled included (API.md,
+      // Always 200 for a well-formed request, a provider that is not enabled included (docs/protocols/texas.md,
       // "Introspection"; Texas's handler/token_introspect.rs).
       if (!enabled.has(provider)) return { active: false, error: `identity provider '${provider}' is not enabled` };
       return introspect(provider, body.token);
@@ -454,7 +461,7 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     throw new TexasError(404, 'invalid_request', `no such endpoint: ${path}`);
   }
 
-  /** Success is exactly three fields, and from the cache expires_in is the REMAINING lifetime (API.md). */
+  /** Success is exactly three fields, and from the cache expires_in is the REMAINING lifetime (docs/protocols/texas.md, "Answers"). */
   function answer(entry: Entry) {
     return { access_token: entry.token, expires_in: Math.floor(entry.lifetime - (now() - entry.mintedAt) / 1000), token_type: 'Bearer' };
   }
@@ -473,7 +480,7 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
       };
       const fail = (error: unknown) => {
         const e = error instanceof TexasError ? error : new TexasError(500, 'server_error', `Upstream request failed: ${(error as Error).message}`);
-        // Error bodies are exactly {error, error_description} (API.md, "Responses").
+        // Error bodies are exactly {error, error_description} (docs/protocols/texas.md, "Answers").
         send(e.status, { error: e.error, error_description: e.description });
       };
       if (req.method !== 'POST') return fail(new TexasError(405, 'invalid_request', `method not allowed: ${req.method}`));
