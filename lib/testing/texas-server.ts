@@ -31,11 +31,24 @@ export type TexasServerProvider = 'entra_id' | 'tokenx' | 'idporten' | 'maskinpo
 
 /** Options of {@link startTexasServer}. */
 export interface TexasServerOptions {
-  /** Lifetime of minted tokens, in seconds. @default 3599 (what Texas gives for Entra ID) */
+  /**
+   * Lifetime of minted tokens, in milliseconds, as every duration in the package; Texas answers it
+   * as `expires_in` in whole seconds. @default 3_599_000 (what Texas gives for Entra ID)
+   */
+  lifetime?: number;
+  /**
+   * Lifetime of minted tokens, in seconds.
+   * @deprecated Use `lifetime`, in milliseconds.
+   */
   tokenLifetime?: number;
   /** The clock, in epoch ms, so that a test can move Texas's cache through time. @default Date.now */
   now?: () => number;
-  /** Simulated latency of the identity provider, in ms (makes coalescing observable). @default 0 */
+  /** Simulated latency of the identity provider, in milliseconds (makes coalescing observable). @default 0 */
+  upstreamDelay?: number;
+  /**
+   * Simulated latency of the identity provider, in milliseconds.
+   * @deprecated Use `upstreamDelay` (the same, without the unit in its name).
+   */
   upstreamDelayMs?: number;
   /**
    * Identity providers enabled for the app; others get "identity provider '<p>' is not enabled".
@@ -57,9 +70,19 @@ export interface MintUserTokenOptions {
   identityProvider?: TexasServerProvider | 'azuread';
   /** The token's `aud`. @default this app's audience for the provider ({@link TexasServer.audiences}) */
   audience?: string;
-  /** Seconds from now until `exp` (negative: already expired). @default 3600 */
+  /** Milliseconds from now until `exp` (negative: already expired), in whole seconds in the token. @default 3_600_000 */
+  expiresIn?: number;
+  /** Milliseconds from now until `nbf` (positive: not valid yet), in whole seconds in the token. @default no nbf */
+  notBefore?: number;
+  /**
+   * Seconds from now until `exp`.
+   * @deprecated Use `expiresIn`, in milliseconds.
+   */
   expiresInSeconds?: number;
-  /** Seconds from now until `nbf` (positive: not valid yet). @default no nbf */
+  /**
+   * Seconds from now until `nbf`.
+   * @deprecated Use `notBefore`, in milliseconds.
+   */
   notBeforeInSeconds?: number;
   /** More claims, or other values for the defaults (`azp`, `iss`, ...). */
   claims?: Record<string, unknown>;
@@ -108,7 +131,12 @@ export interface TexasServer {
   jwks(identityProvider?: TexasServerProvider | 'azuread'): { keys: JWK[] };
   /** Makes the next `count` upstream mints fail as the provider's error would pass through Texas. */
   failNext(count: number, status: number, error: string, description: string): void;
-  /** Lifetime, in seconds, of tokens minted from now on. */
+  /** Lifetime, in milliseconds, of tokens minted from now on (answered as `expires_in` in whole seconds). */
+  setLifetime(milliseconds: number): void;
+  /**
+   * Lifetime, in seconds, of tokens minted from now on.
+   * @deprecated Use `setLifetime`, in milliseconds.
+   */
   setTokenLifetime(seconds: number): void;
   /** Stops the server, ending open connections; it leaves no timer behind. */
   close(): Promise<void>;
@@ -161,6 +189,9 @@ function entraAudience(target: string): string | undefined {
   return /^\S+\/\.default$/.test(target) ? target.replace(/\/\.default$/, '') : undefined;
 }
 
+/** Milliseconds as the whole seconds a token's `exp` and an answer's `expires_in` carry. */
+const toSeconds = (milliseconds: number): number => Math.round(milliseconds / 1000);
+
 /** Starts the server on 127.0.0.1, on a free port. */
 export async function startTexasServer(options: TexasServerOptions = {}): Promise<TexasServer> {
   const now = options.now ?? Date.now;
@@ -174,7 +205,9 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     idporten: app,
     maskinporten: app,
   };
-  let lifetime = options.tokenLifetime ?? 3599;
+  // In whole seconds: what the answers' expires_in and the tokens' exp carry.
+  let lifetime = options.lifetime !== undefined ? toSeconds(options.lifetime) : (options.tokenLifetime ?? 3599);
+  const latency = options.upstreamDelay ?? options.upstreamDelayMs;
   const keys = new Map<string, SigningKey>();
   await Promise.all(
     SIGNING_PROVIDERS.map(async (provider) => {
@@ -288,7 +321,7 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     });
 
   async function mint(provider: string, claims: JWTPayload): Promise<Entry> {
-    if (options.upstreamDelayMs) await upstreamDelay(options.upstreamDelayMs);
+    if (latency) await upstreamDelay(latency);
     const failure = failures.shift();
     if (failure) throw new TexasError(failure.status, failure.error, failure.description);
     mints += 1;
@@ -501,8 +534,10 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
       throw new TypeError(`mintUserToken: expected identityProvider to be one of ${SIGNING_PROVIDERS.join(', ')}, got ${JSON.stringify(opts.identityProvider)}`);
     }
     const claims: JWTPayload = { sub, aud: opts.audience ?? audiences[provider], azp: 'login', azp_name: 'dev-gcp:team:login' };
-    if (opts.notBeforeInSeconds !== undefined) claims.nbf = nowSeconds() + opts.notBeforeInSeconds;
-    return sign(provider, { ...claims, ...opts.claims }, opts.expiresInSeconds ?? 3600);
+    const notBefore = opts.notBefore !== undefined ? toSeconds(opts.notBefore) : opts.notBeforeInSeconds;
+    if (notBefore !== undefined) claims.nbf = nowSeconds() + notBefore;
+    const expiresIn = opts.expiresIn !== undefined ? toSeconds(opts.expiresIn) : (opts.expiresInSeconds ?? 3600);
+    return sign(provider, { ...claims, ...opts.claims }, expiresIn);
   }
 
   return {
@@ -523,6 +558,7 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     failNext(count, status, error, description) {
       for (let i = 0; i < count; i++) failures.push({ status, error, description });
     },
+    setLifetime: (milliseconds) => void (lifetime = toSeconds(milliseconds)),
     setTokenLifetime: (seconds) => void (lifetime = seconds),
     close: () =>
       new Promise<void>((resolve) => {

@@ -119,7 +119,7 @@ describe('startTexasServer, as docs/protocols/texas.md describes Texas', () => {
   });
 
   it('keeps a token of 120 s or less for half its lifetime', async () => {
-    server.setTokenLifetime(100);
+    server.setLifetime(100_000);
     try {
       const request = { identity_provider: 'entra_id', target: 'api://short/.default' };
       const first = await post(server.tokenEndpoint, request, JSON_TYPE);
@@ -128,8 +128,29 @@ describe('startTexasServer, as docs/protocols/texas.md describes Texas', () => {
       now += 1_000;
       expect((await post(server.tokenEndpoint, request, JSON_TYPE)).body.access_token).to.not.equal(first.body.access_token);
     } finally {
-      server.setTokenLifetime(3599);
+      server.setLifetime(3_599_000);
     }
+  });
+
+  it('takes every duration in milliseconds, and still the deprecated second-counted names', async () => {
+    const request = { identity_provider: 'entra_id', target: 'api://units/.default' };
+    for (const options of [{ lifetime: 42_000 }, { tokenLifetime: 42 }]) {
+      const other = await startTexasServer({ ...options, now: () => 1_700_000_000_000 }); // a still clock: expires_in exactly
+      try {
+        expect((await post(other.tokenEndpoint, request, JSON_TYPE)).body, JSON.stringify(options)).to.include({ expires_in: 42 });
+        other.setLifetime(7_000);
+        expect((await post(other.tokenEndpoint, { ...request, skip_cache: true }, JSON_TYPE)).body).to.include({ expires_in: 7 });
+        other.setTokenLifetime(8);
+        expect((await post(other.tokenEndpoint, { ...request, skip_cache: true }, JSON_TYPE)).body).to.include({ expires_in: 8 });
+      } finally {
+        await other.close();
+      }
+    }
+    const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number; nbf?: number; iat: number };
+    const byMs = claimsOf(await server.mintUserToken('u', { expiresIn: 90_000, notBefore: 30_000 }));
+    const bySeconds = claimsOf(await server.mintUserToken('u', { expiresInSeconds: 90, notBeforeInSeconds: 30 }));
+    expect([byMs.exp - byMs.iat, byMs.nbf! - byMs.iat]).to.deep.equal([90, 30]);
+    expect([bySeconds.exp - bySeconds.iat, bySeconds.nbf! - bySeconds.iat]).to.deep.equal([90, 30]);
   });
 
   it('mints anew on skip_cache true (JSON) or skip_cache=true (form), and caches the new token', async () => {
@@ -227,8 +248,8 @@ describe('startTexasServer, as docs/protocols/texas.md describes Texas', () => {
     });
 
     it('accepts exp and nbf within the 60 s leeway, and does not check aud for Maskinporten', async () => {
-      expect(await introspect('entra_id', await server.mintUserToken('u', { expiresInSeconds: -59 }))).to.include({ active: true });
-      expect(await introspect('entra_id', await server.mintUserToken('u', { notBeforeInSeconds: 59 }))).to.include({ active: true });
+      expect(await introspect('entra_id', await server.mintUserToken('u', { expiresIn: -59_000 }))).to.include({ active: true });
+      expect(await introspect('entra_id', await server.mintUserToken('u', { notBefore: 59_000 }))).to.include({ active: true });
       const maskinporten = await server.mintUserToken('org', { identityProvider: 'maskinporten', audience: 'https://any.api' });
       expect(await introspect('maskinporten', maskinporten)).to.include({ active: true });
     });

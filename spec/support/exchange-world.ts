@@ -39,7 +39,7 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 export async function startExchangeWorld(): Promise<ExchangeWorld> {
   // An identity provider takes a moment: lets concurrent exchanges interleave.
-  const texas = await startTexasServer({ upstreamDelayMs: 2 });
+  const texas = await startTexasServer({ upstreamDelay: 2 });
   const apiSeen: ExchangeWorld['apiSeen'] = [];
   const refuseOnce = new Set<string>();
   const refuseFirstTokenOf = new Set<string>();

@@ -121,7 +121,7 @@ describe('onBehalfOf() through one Express app and one axios instance (integrati
   });
 
   it("surfaces Texas's passthrough error for an expired user token as a TokenError with status 400 and code invalid_grant", async () => {
-    const expired = await servers.mintUserToken('late-user', { expiresInSeconds: -3_600 });
+    const expired = await servers.mintUserToken('late-user', { expiresIn: -3_600_000 });
     const response = await fetch(`${appUrl}/profile`, { headers: { authorization: `Bearer ${expired}` } });
     expect(await response.json()).to.deep.equal({ code: 'invalid_grant', status: 400 });
 
