@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { EntraClientCredentials } from './entra-assertion.js';
+import { TOKEN_EXCHANGE_AUDIENCE } from './entra-assertion.js';
+import { entraToken } from './entra-endpoint.js';
+import { EntraError } from './entra-error.js';
 import { SignJWT, compactVerify, decodeProtectedHeader, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 
 // A Texas-faithful token sidecar for tests, demos and users' own integration tests, built only on
@@ -25,6 +29,23 @@ import { SignJWT, compactVerify, decodeProtectedHeader, exportJWK, generateKeyPa
 // Entra ID's strictness on scopes: an Entra target that is neither `…/.default` nor
 // `<cluster>:<namespace>:<app>` is refused with 400 invalid_scope and Entra's AADSTS text, passed
 // through as Texas does (docs/protocols/texas.md, "Answers"), so users' tests catch the most common mistake.
+
+export type { EntraClientCredentials, FederatedCredential } from './entra-assertion.js';
+
+/** A client registered with the Entra ID endpoint; `clientId` defaults to a new UUID. */
+export interface EntraClientRegistration extends EntraClientCredentials {
+  clientId?: string;
+}
+
+/** Options of {@link TexasServer.mintServiceAccountToken}. */
+export interface ServiceAccountTokenOptions {
+  /** @default `system:serviceaccount:<namespace>:<app>` of the server's `app` */
+  subject?: string;
+  /** @default 'api://AzureADTokenExchange' (AKS); NAIS's tokens have `nais` */
+  audience?: string;
+  /** Milliseconds from now until `exp` (negative: already expired). @default 3_600_000 */
+  expiresIn?: number;
+}
 
 /** The identity providers whose tokens the server signs and introspects (`azuread` is `entra_id`). */
 export type TexasServerProvider = 'entra_id' | 'tokenx' | 'idporten' | 'maskinporten';
@@ -62,6 +83,10 @@ export interface TexasServerOptions {
    * @default 'dev-gcp:team:app'
    */
   app?: string;
+  /** The tenant of the Entra ID endpoint (`/<tenantId>/oauth2/v2.0/token`). @default a fixed GUID */
+  tenantId?: string;
+  /** More clients registered with the Entra ID endpoint (besides {@link TexasServer.entraClient}). */
+  entraClients?: EntraClientRegistration[];
 }
 
 /** Options of {@link TexasServer.mintUserToken}. */
@@ -110,6 +135,34 @@ export interface TexasServer {
   exchangeEndpoint: string;
   /** `POST /api/v1/introspect`, for `NAIS_TOKEN_INTROSPECTION_ENDPOINT`. */
   introspectionEndpoint: string;
+  /**
+   * Entra ID's client credentials endpoint, `<url>/<tenantId>/oauth2/v2.0/token`: client secrets,
+   * client assertions (private_key_jwt, certificates by `x5t#S256` or `x5c`) and federated tokens,
+   * refused with Entra's error bodies and AADSTS codes.
+   */
+  entraTokenEndpoint: string;
+  /** The tenant of {@link TexasServer.entraTokenEndpoint}; `url` is its authority host. */
+  readonly tenantId: string;
+  /**
+   * The client registered by default: a secret, and federated credentials for this server's
+   * service-account tokens ({@link TexasServer.mintServiceAccountToken}) with the audiences
+   * `api://AzureADTokenExchange` (AKS) and `nais` (NAIS).
+   */
+  readonly entraClient: { readonly clientId: string; readonly clientSecret: string };
+  /**
+   * The variables NAIS gives an app with that client (`AZURE_OPENID_CONFIG_TOKEN_ENDPOINT`,
+   * `AZURE_APP_CLIENT_ID`, `AZURE_APP_CLIENT_SECRET`, `AZURE_APP_TENANT_ID`), so that
+   * `fromEnv(server.clientCredentialsEnv)` gets tokens from this server.
+   */
+  readonly clientCredentialsEnv: Readonly<Record<string, string>>;
+  /** Registers a client with the Entra ID endpoint (or replaces one by `clientId`) and returns its id. */
+  registerEntraClient(client: EntraClientRegistration): string;
+  /** The issuer of {@link TexasServer.mintServiceAccountToken}'s tokens (`<url>/kubernetes`). */
+  readonly serviceAccountIssuer: string;
+  /** A Kubernetes-style service-account token, as a workload's token file holds it, for workload identity federation. */
+  mintServiceAccountToken(opts?: ServiceAccountTokenOptions): Promise<string>;
+  /** The public keys of {@link TexasServer.serviceAccountIssuer}, for registering a federated credential. */
+  serviceAccountJwks(): { keys: JWK[] };
   /** The app this sidecar belongs to (option `app`). */
   readonly app: string;
   /** This app's own audience per provider: what introspection requires in `aud`. */
@@ -129,7 +182,10 @@ export interface TexasServer {
   mintUserToken(sub: string, opts?: MintUserTokenOptions): Promise<string>;
   /** A provider's public key set, `{ keys: [...] }`, for APIs that verify with jose's createLocalJWKSet. @default 'entra_id' */
   jwks(identityProvider?: TexasServerProvider | 'azuread'): { keys: JWK[] };
-  /** Makes the next `count` upstream mints fail as the provider's error would pass through Texas. */
+  /**
+   * Makes the next `count` upstream mints fail as the provider's error would pass through Texas;
+   * on the Entra ID endpoint, as Entra ID answers it (the AADSTS code from the description's prefix).
+   */
   failNext(count: number, status: number, error: string, description: string): void;
   /** Lifetime, in milliseconds, of tokens minted from now on (answered as `expires_in` in whole seconds). */
   setLifetime(milliseconds: number): void;
@@ -216,6 +272,11 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
       keys.set(provider, { privateKey, publicKey, publicJwk });
     }),
   );
+  const serviceAccount = await generateKeyPair('ES256');
+  const serviceAccountJwk: JWK = { ...(await exportJWK(serviceAccount.publicKey)), kid: 'kubernetes', alg: 'ES256', use: 'sig' };
+  const tenantId = options.tenantId ?? 'a1b2c3d4-0000-4000-8000-00000000e1d1';
+  const entraClients = new Map<string, EntraClientCredentials>();
+  const seenJti = new Set<string>();
   const requests: TexasServerRequest[] = [];
   const revoked = new Set<string>();
   const cache = new Map<string, Entry>();
@@ -499,6 +560,24 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     return { access_token: entry.token, expires_in: Math.floor(entry.lifetime - (now() - entry.mintedAt) / 1000), token_type: 'Bearer' };
   }
 
+  const entraContext = {
+    tenantId,
+    tokenEndpoint: () => `${url}/${tenantId}/oauth2/v2.0/token`,
+    nowSeconds,
+    lifetime: () => lifetime,
+    clients: entraClients,
+    sign: (claims: JWTPayload, seconds: number) => sign('entra_id', claims, seconds),
+    async beforeMint() {
+      if (latency) await upstreamDelay(latency);
+      const failure = failures.shift();
+      if (failure) {
+        const aadsts = /^AADSTS(\d+): ([\s\S]*)$/.exec(failure.description);
+        throw new EntraError(failure.status, failure.error, Number(aadsts?.[1] ?? 0), aadsts?.[2] ?? failure.description);
+      }
+      mints += 1;
+    },
+  };
+
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -508,9 +587,21 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
       requests.push(record);
       const send = (status: number, body: unknown) => {
         record.status = status;
-        res.writeHead(status, { 'content-type': 'application/json' });
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
         res.end(JSON.stringify(body));
       };
+      const entra = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(record.path);
+      if (entra) {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (contentType?.startsWith('application/x-www-form-urlencoded')) record.body = Object.fromEntries(new URLSearchParams(text));
+        const failEntra = (error: unknown) => {
+          const e = error instanceof EntraError ? error : new EntraError(500, 'server_error', 500, `Unexpected failure: ${(error as Error).message}`);
+          send(e.status, e.body());
+        };
+        if (req.method !== 'POST') return failEntra(new EntraError(400, 'invalid_request', 900561, 'The endpoint only accepts POST requests.'));
+        entraToken(entraContext, entra[1]!, contentType ?? '', text, seenJti).then((body) => send(200, body), failEntra);
+        return;
+      }
       const fail = (error: unknown) => {
         const e = error instanceof TexasError ? error : new TexasError(500, 'server_error', `Upstream request failed: ${(error as Error).message}`);
         // Error bodies are exactly {error, error_description} (docs/protocols/texas.md, "Answers").
@@ -527,6 +618,40 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const serviceAccountIssuer = `${url}/kubernetes`;
+  const serviceAccountSubject = `system:serviceaccount:${appParts[2]}:${appParts[3]}`;
+
+  function registerEntraClient(registration: EntraClientRegistration): string {
+    const { clientId = randomUUID(), ...credentials } = registration;
+    entraClients.set(clientId, credentials);
+    return clientId;
+  }
+  const entraClient = { clientId: randomUUID(), clientSecret: `secret-${randomUUID()}` };
+  registerEntraClient({
+    ...entraClient,
+    federated: [TOKEN_EXCHANGE_AUDIENCE, 'nais'].map((audience) => ({
+      issuer: serviceAccountIssuer,
+      subject: serviceAccountSubject,
+      audience,
+      jwks: { keys: [serviceAccountJwk] },
+    })),
+  });
+  for (const registration of options.entraClients ?? []) registerEntraClient(registration);
+  const entraTokenEndpoint = entraContext.tokenEndpoint();
+
+  function mintServiceAccountToken(opts: ServiceAccountTokenOptions = {}): Promise<string> {
+    const issuedAt = nowSeconds();
+    return new SignJWT({ kubernetes: { namespace: appParts![2], serviceaccount: { name: appParts![3] } } })
+      .setProtectedHeader({ alg: 'ES256', kid: 'kubernetes', typ: 'JWT' })
+      .setIssuer(serviceAccountIssuer)
+      .setSubject(opts.subject ?? serviceAccountSubject)
+      .setAudience(opts.audience ?? TOKEN_EXCHANGE_AUDIENCE)
+      .setIssuedAt(issuedAt)
+      .setNotBefore(issuedAt)
+      .setExpirationTime(issuedAt + Math.floor((opts.expiresIn ?? 3_600_000) / 1000))
+      .setJti(randomUUID())
+      .sign(serviceAccount.privateKey);
+  }
 
   function mintUserToken(sub: string, opts: MintUserTokenOptions = {}): Promise<string> {
     const provider = canonical(opts.identityProvider ?? 'entra_id') as TexasServerProvider;
@@ -545,6 +670,19 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     tokenEndpoint: `${url}/api/v1/token`,
     exchangeEndpoint: `${url}/api/v1/token/exchange`,
     introspectionEndpoint: `${url}/api/v1/introspect`,
+    entraTokenEndpoint,
+    tenantId,
+    entraClient,
+    clientCredentialsEnv: {
+      AZURE_OPENID_CONFIG_TOKEN_ENDPOINT: entraTokenEndpoint,
+      AZURE_APP_CLIENT_ID: entraClient.clientId,
+      AZURE_APP_CLIENT_SECRET: entraClient.clientSecret,
+      AZURE_APP_TENANT_ID: tenantId,
+    },
+    registerEntraClient,
+    serviceAccountIssuer,
+    mintServiceAccountToken,
+    serviceAccountJwks: () => ({ keys: [{ ...serviceAccountJwk }] }),
     app,
     audiences,
     requests,
