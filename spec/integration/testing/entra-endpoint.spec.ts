@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { X509Certificate, createHash, createPrivateKey, randomUUID } from 'node:crypto';
-import { SignJWT, decodeJwt, exportJWK, generateKeyPair } from 'jose';
+import { SignJWT, decodeJwt, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import nock from 'nock';
 import { clientCredentials } from '../../../lib/sources/client-credentials.js';
 import { fromEnv } from '../../../lib/sources/from-env.js';
