@@ -22,7 +22,8 @@ export { withCache, type CacheOptions, type CachedTokenSource, type SourceCacheO
 export type { HttpOptions } from './http/token-client.js';
 export type { ProxyOptions } from './http/proxy.js';
 export { texas, type TexasOptions, type TexasIdentityProvider } from './sources/texas.js';
-export { clientCredentials, type ClientCredentialsOptions } from './sources/client-credentials.js';
+export { clientCredentials, type ClientCredentialsOptions, type ClientAssertionContext } from './sources/client-credentials.js';
+export { workloadIdentity, type WorkloadIdentityOptions } from './sources/workload-identity.js';
 export { fromEnv, type FromEnvOptions, type TokenEnvironment } from './sources/from-env.js';
 export type { TokenRequestOptions } from './interceptor/augment.js';
 export {

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import { withCache, type CachedTokenSource, type SourceCacheOptions } from '../cache/with-cache.js';
-import { TokenError } from '../errors.js';
+import { TokenError, isTokenError } from '../errors.js';
 import { parseEndpoint } from '../http/endpoint.js';
 import { TokenClient, type HttpOptions } from '../http/token-client.js';
 import { assertScope, fail, forMessage, optionalObject, optionalString } from '../options.js';
@@ -24,10 +24,42 @@ export interface ClientCredentialsOptions extends SourceCacheOptions, HttpOption
    * @default process.env.AZURE_APP_JWK, when no client secret is given or set
    */
   privateJwk?: JWK | string;
+  /**
+   * Makes the client assertion: called for every token request, its string sent as
+   * `client_assertion` (jwt-bearer type) instead of a secret, for assertions minted elsewhere (a
+   * vault, an HSM, another federation). Its failure is a `TokenError` (code `unknown`) with the
+   * callback's error as `cause`; a `TokenError` it throws is passed on as it is. The assertion
+   * appears in no error. Give this, `clientSecret` or `privateJwk`.
+   */
+  clientAssertion?: (context: ClientAssertionContext) => string | Promise<string>;
+}
+
+/** What {@link ClientCredentialsOptions.clientAssertion} is called with. */
+export interface ClientAssertionContext {
+  /** The client id the assertion is for (its `iss` and `sub` when it is self-signed). */
+  clientId: string;
+  /** The token endpoint URL (the `aud` of a self-signed assertion). */
+  tokenEndpoint: string;
+  /** Aborts when the token request is given up. */
+  signal?: AbortSignal;
+}
+
+/** How a source built on the grant differs from {@link clientCredentials}: its name and one retry rule. */
+export interface ClientCredentialsVariant {
+  /** The factory named in messages. @default 'clientCredentials()' */
+  what: string;
+  /** The cache's name for the source. */
+  name: string;
+  /**
+   * Answers a 400/401 whose AADSTS codes include 700024 (assertion expired) with one immediate
+   * retry and a freshly made assertion: a token file rotated in place may have been read just
+   * before it was replaced.
+   */
+  retryExpiredAssertion?: boolean;
 }
 
 /** How the client proves who it is: the form fields it adds to each token request. */
-type ClientAuthentication = (scope: string) => Promise<{ fields: Record<string, string>; secrets: string[] }>;
+type ClientAuthentication = (scope: string, signal?: AbortSignal) => Promise<{ fields: Record<string, string>; secrets: string[] }>;
 
 /**
  * The OAuth 2.0 client credentials grant, as Entra ID speaks it (form body, one `/.default` scope
@@ -35,7 +67,11 @@ type ClientAuthentication = (scope: string) => Promise<{ fields: Record<string, 
  * Configuration is checked here, at creation.
  */
 export function clientCredentials(options?: ClientCredentialsOptions): CachedTokenSource {
-  const o = optionalObject('clientCredentials() options', options);
+  return clientCredentialsGrant(optionalObject('clientCredentials() options', options), { what: 'clientCredentials()', name: 'client_credentials' });
+}
+
+/** {@link clientCredentials} with the differences of a source built on it (workload identity). */
+export function clientCredentialsGrant(o: ClientCredentialsOptions, variant: ClientCredentialsVariant): CachedTokenSource {
   const tokenEndpoint = optionalString('tokenEndpoint', o.tokenEndpoint) ?? process.env.AZURE_OPENID_CONFIG_TOKEN_ENDPOINT;
   const clientId = optionalString('clientId', o.clientId) ?? process.env.AZURE_APP_CLIENT_ID;
   // Everything missing in one message, so that fixing the environment takes one round, not three.
@@ -52,25 +88,33 @@ export function clientCredentials(options?: ClientCredentialsOptions): CachedTok
       })
     : undefined;
   if (missing.length > 0 || !endpoint || !clientId) {
-    throw new TokenError('configuration', `clientCredentials(): ${notSet(missing)}`, endpoint ? { endpoint: endpoint.label } : {});
+    throw new TokenError('configuration', `${variant.what}: ${notSet(missing)}`, endpoint ? { endpoint: endpoint.label } : {});
   }
   const authenticate = clientAuthentication(o, clientId, endpoint.url, endpoint.label);
   const client = new TokenClient(endpoint, o);
 
+  const request = async (scope: string, signal: AbortSignal | undefined) => {
+    const { fields, secrets } = await authenticate(scope, signal);
+    // The grant has no "skip cache": every request is a new token, forced or not.
+    return client.post({
+      scope,
+      format: 'form',
+      signal,
+      secrets,
+      body: { grant_type: 'client_credentials', client_id: clientId, scope, ...fields },
+    });
+  };
   return withCache(
     async (scope, { signal }) => {
       assertScope(scope);
-      const { fields, secrets } = await authenticate(scope);
-      // The grant has no "skip cache": every request is a new token, forced or not.
-      return client.post({
-        scope,
-        format: 'form',
-        signal,
-        secrets,
-        body: { grant_type: 'client_credentials', client_id: clientId, scope, ...fields },
-      });
+      try {
+        return await request(scope, signal);
+      } catch (error) {
+        if (!variant.retryExpiredAssertion || !expiredAssertion(error)) throw error;
+        return request(scope, signal);
+      }
     },
-    { ...o, endpoint: endpoint.label, name: 'client_credentials' },
+    { ...o, endpoint: endpoint.label, name: variant.name },
   );
 }
 
@@ -86,6 +130,13 @@ function clientAuthentication(
   label: string,
 ): ClientAuthentication {
   const explicitSecret = optionalString('clientSecret', o.clientSecret);
+  if (o.clientAssertion !== undefined) {
+    if (typeof o.clientAssertion !== 'function') fail('clientAssertion', 'a function', o.clientAssertion);
+    if (explicitSecret !== undefined || o.privateJwk !== undefined) {
+      throw new TokenError('configuration', 'clientCredentials(): give one of clientSecret, privateJwk and clientAssertion', { endpoint: label });
+    }
+    return assertionCallback(o.clientAssertion, clientId, audience, label);
+  }
   if (o.privateJwk !== undefined && typeof o.privateJwk !== 'string' && (typeof o.privateJwk !== 'object' || o.privateJwk === null)) {
     fail('privateJwk', 'a JWK object or its JSON string', o.privateJwk);
   }
@@ -115,9 +166,42 @@ function clientAuthentication(
   };
 }
 
+/** The fields of a token request whose assertion comes from `callback`, called afresh each time. */
+function assertionCallback(
+  callback: NonNullable<ClientCredentialsOptions['clientAssertion']>,
+  clientId: string,
+  tokenEndpoint: string,
+  label: string,
+): ClientAuthentication {
+  return async (scope, signal) => {
+    const failed = (what: string, code: 'unknown' | 'configuration', cause?: unknown) =>
+      new TokenError(code, `token request for ${forMessage(scope)} failed: ${what} (${label})`, {
+        scope,
+        endpoint: label,
+        ...(cause !== undefined && { cause }),
+      });
+    let assertion: unknown;
+    try {
+      assertion = await callback({ clientId, tokenEndpoint, ...(signal && { signal }) });
+    } catch (error) {
+      if (isTokenError(error)) throw error;
+      throw failed('the clientAssertion callback failed', 'unknown', error);
+    }
+    if (typeof assertion !== 'string' || assertion.trim() === '') {
+      throw failed(`the clientAssertion callback gave ${typeof assertion === 'string' ? 'an empty string' : typeof assertion}, not an assertion`, 'configuration');
+    }
+    return { fields: { client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion }, secrets: [assertion] };
+  };
+}
+
+/** A 400/401 from Entra ID whose AADSTS codes say the client assertion has expired. */
+function expiredAssertion(error: unknown): boolean {
+  return isTokenError(error) && (error.status === 400 || error.status === 401) && (error.errorCodes ?? []).includes(700024);
+}
+
 /** Whether a client secret or a private key is given or set, by the same rules as {@link clientAuthentication}. */
 function hasCredential(o: ClientCredentialsOptions): boolean {
-  if (o.privateJwk !== undefined) return true;
+  if (o.privateJwk !== undefined || o.clientAssertion !== undefined) return true;
   return Boolean((o.clientSecret ?? process.env.AZURE_APP_CLIENT_SECRET) || process.env.AZURE_APP_JWK);
 }
 

@@ -5,6 +5,7 @@ import type { HttpOptions } from '../http/token-client.js';
 import { importAssertionKey } from './client-assertion.js';
 import { andList, clientCredentials, notSet } from './client-credentials.js';
 import { texas } from './texas.js';
+import { azureTokenEndpoint, workloadIdentity } from './workload-identity.js';
 
 /** The variables `fromEnv()` reads. */
 export type TokenEnvironment = Partial<
@@ -13,7 +14,12 @@ export type TokenEnvironment = Partial<
     | 'AZURE_OPENID_CONFIG_TOKEN_ENDPOINT'
     | 'AZURE_APP_CLIENT_ID'
     | 'AZURE_APP_CLIENT_SECRET'
-    | 'AZURE_APP_JWK',
+    | 'AZURE_APP_JWK'
+    | 'AZURE_TENANT_ID'
+    | 'AZURE_CLIENT_ID'
+    | 'AZURE_CLIENT_SECRET'
+    | 'AZURE_AUTHORITY_HOST'
+    | 'AZURE_FEDERATED_TOKEN_FILE',
     string
   >
 >;
@@ -81,9 +87,20 @@ export function fromEnv(
       ...(AZURE_APP_CLIENT_SECRET ? { clientSecret: AZURE_APP_CLIENT_SECRET } : { privateJwk: AZURE_APP_JWK }),
     });
   }
+  // The Azure SDK's names (what @azure/identity's EnvironmentCredential and the AKS workload
+  // identity webhook set): a secret first, then the federated token file.
+  const { AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE } = env;
+  if (AZURE_CLIENT_SECRET || AZURE_FEDERATED_TOKEN_FILE) {
+    const what = AZURE_CLIENT_SECRET ? 'client credentials with AZURE_CLIENT_SECRET' : 'workload identity with AZURE_FEDERATED_TOKEN_FILE';
+    const missing = [AZURE_TENANT_ID ? undefined : 'AZURE_TENANT_ID', AZURE_CLIENT_ID ? undefined : 'AZURE_CLIENT_ID'].filter((name) => name !== undefined);
+    if (missing.length > 0) throw new TokenError('configuration', `fromEnv(): ${notSet(missing)}; ${what} need${missing.length > 1 ? '' : 's'} ${missing.length > 1 ? 'them' : 'it'}`);
+    const tokenEndpoint = azureTokenEndpoint(env)!;
+    if (AZURE_CLIENT_SECRET) return clientCredentials({ ...options, tokenEndpoint, clientId: AZURE_CLIENT_ID, clientSecret: AZURE_CLIENT_SECRET });
+    return workloadIdentity({ ...options, tokenEndpoint, clientId: AZURE_CLIENT_ID, tokenFile: AZURE_FEDERATED_TOKEN_FILE });
+  }
   throw new TokenError(
     'configuration',
-    'fromEnv(): no token source configured: set NAIS_TOKEN_ENDPOINT (Texas), or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET or AZURE_APP_JWK (client credentials)',
+    'fromEnv(): no token source configured: set NAIS_TOKEN_ENDPOINT (Texas), or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET or AZURE_APP_JWK (NAIS client credentials), or AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (Azure SDK client credentials), or AZURE_FEDERATED_TOKEN_FILE with AZURE_TENANT_ID and AZURE_CLIENT_ID (workload identity)',
   );
 }
 
