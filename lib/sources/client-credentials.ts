@@ -4,6 +4,7 @@ import { TokenError, isTokenError } from '../errors.js';
 import { parseEndpoint } from '../http/endpoint.js';
 import { TokenClient, type HttpOptions } from '../http/token-client.js';
 import { assertScope, fail, forMessage, optionalObject, optionalString } from '../options.js';
+import { checkCertificate, signCertificateAssertion, type CertificateCredential } from './certificate.js';
 import { CLIENT_ASSERTION_TYPE, importAssertionKey, signClientAssertion } from './client-assertion.js';
 
 /** Options of {@link clientCredentials}. Every field is optional when the environment has it. */
@@ -32,6 +33,12 @@ export interface ClientCredentialsOptions extends SourceCacheOptions, HttpOption
    * appears in no error. Give this, `clientSecret` or `privateJwk`.
    */
   clientAssertion?: (context: ClientAssertionContext) => string | Promise<string>;
+  /**
+   * A certificate credential: each token request carries a fresh assertion signed (PS256) with the
+   * key, with `x5t#S256` (and `x5c` when `sendChain`). Checked at creation: an RSA key matching an
+   * unexpired certificate. Give this, `clientSecret`, `privateJwk` or `clientAssertion`.
+   */
+  certificate?: CertificateCredential;
 }
 
 /** What {@link ClientCredentialsOptions.clientAssertion} is called with. */
@@ -130,6 +137,16 @@ function clientAuthentication(
   label: string,
 ): ClientAuthentication {
   const explicitSecret = optionalString('clientSecret', o.clientSecret);
+  if (o.certificate !== undefined) {
+    if (explicitSecret !== undefined || o.privateJwk !== undefined || o.clientAssertion !== undefined) {
+      throw new TokenError('configuration', 'clientCredentials(): give one of clientSecret, privateJwk, clientAssertion and certificate', { endpoint: label });
+    }
+    const cert = checkCertificate(o.certificate, `${'clientCredentials(): option certificate'}`);
+    return async () => {
+      const assertion = await signCertificateAssertion(cert, { clientId, audience });
+      return { fields: { client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion }, secrets: [assertion] };
+    };
+  }
   if (o.clientAssertion !== undefined) {
     if (typeof o.clientAssertion !== 'function') fail('clientAssertion', 'a function', o.clientAssertion);
     if (explicitSecret !== undefined || o.privateJwk !== undefined) {
@@ -201,7 +218,7 @@ function expiredAssertion(error: unknown): boolean {
 
 /** Whether a client secret or a private key is given or set, by the same rules as {@link clientAuthentication}. */
 function hasCredential(o: ClientCredentialsOptions): boolean {
-  if (o.privateJwk !== undefined || o.clientAssertion !== undefined) return true;
+  if (o.privateJwk !== undefined || o.clientAssertion !== undefined || o.certificate !== undefined) return true;
   return Boolean((o.clientSecret ?? process.env.AZURE_APP_CLIENT_SECRET) || process.env.AZURE_APP_JWK);
 }
 

@@ -4,6 +4,7 @@ import { fail, optionalObject } from '../options.js';
 import type { HttpOptions } from '../http/token-client.js';
 import { importAssertionKey } from './client-assertion.js';
 import { andList, clientCredentials, notSet } from './client-credentials.js';
+import { readFileSync } from 'node:fs';
 import { texas } from './texas.js';
 import { azureTokenEndpoint, workloadIdentity } from './workload-identity.js';
 
@@ -19,7 +20,9 @@ export type TokenEnvironment = Partial<
     | 'AZURE_CLIENT_ID'
     | 'AZURE_CLIENT_SECRET'
     | 'AZURE_AUTHORITY_HOST'
-    | 'AZURE_FEDERATED_TOKEN_FILE',
+    | 'AZURE_FEDERATED_TOKEN_FILE'
+    | 'AZURE_CLIENT_CERTIFICATE_PATH'
+    | 'AZURE_CLIENT_SEND_CERTIFICATE_CHAIN',
     string
   >
 >;
@@ -89,18 +92,35 @@ export function fromEnv(
   }
   // The Azure SDK's names (what @azure/identity's EnvironmentCredential and the AKS workload
   // identity webhook set): a secret first, then the federated token file.
-  const { AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE } = env;
-  if (AZURE_CLIENT_SECRET || AZURE_FEDERATED_TOKEN_FILE) {
-    const what = AZURE_CLIENT_SECRET ? 'client credentials with AZURE_CLIENT_SECRET' : 'workload identity with AZURE_FEDERATED_TOKEN_FILE';
+  const { AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_CERTIFICATE_PATH } = env;
+  if (AZURE_CLIENT_SECRET || AZURE_CLIENT_CERTIFICATE_PATH || AZURE_FEDERATED_TOKEN_FILE) {
+    const what = AZURE_CLIENT_SECRET
+      ? 'client credentials with AZURE_CLIENT_SECRET'
+      : AZURE_CLIENT_CERTIFICATE_PATH
+        ? 'client credentials with AZURE_CLIENT_CERTIFICATE_PATH'
+        : 'workload identity with AZURE_FEDERATED_TOKEN_FILE';
     const missing = [AZURE_TENANT_ID ? undefined : 'AZURE_TENANT_ID', AZURE_CLIENT_ID ? undefined : 'AZURE_CLIENT_ID'].filter((name) => name !== undefined);
     if (missing.length > 0) throw new TokenError('configuration', `fromEnv(): ${notSet(missing)}; ${what} need${missing.length > 1 ? '' : 's'} ${missing.length > 1 ? 'them' : 'it'}`);
     const tokenEndpoint = azureTokenEndpoint(env)!;
     if (AZURE_CLIENT_SECRET) return clientCredentials({ ...options, tokenEndpoint, clientId: AZURE_CLIENT_ID, clientSecret: AZURE_CLIENT_SECRET });
+    if (AZURE_CLIENT_CERTIFICATE_PATH) {
+      let pem: string;
+      try {
+        pem = readFileSync(AZURE_CLIENT_CERTIFICATE_PATH, 'utf8');
+      } catch (error) {
+        throw new TokenError('configuration', `fromEnv(): AZURE_CLIENT_CERTIFICATE_PATH ${AZURE_CLIENT_CERTIFICATE_PATH} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      // One PEM file with the key and the certificate, in either order, as the Azure SDK reads it.
+      const key = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.exec(pem)?.[0];
+      if (key === undefined) throw new TokenError('configuration', `fromEnv(): AZURE_CLIENT_CERTIFICATE_PATH ${AZURE_CLIENT_CERTIFICATE_PATH} holds no PEM private key`);
+      const sendChain = ['true', '1'].includes((env.AZURE_CLIENT_SEND_CERTIFICATE_CHAIN ?? '').toLowerCase());
+      return clientCredentials({ ...options, tokenEndpoint, clientId: AZURE_CLIENT_ID, certificate: { key, cert: pem.replace(key, ''), sendChain } });
+    }
     return workloadIdentity({ ...options, tokenEndpoint, clientId: AZURE_CLIENT_ID, tokenFile: AZURE_FEDERATED_TOKEN_FILE });
   }
   throw new TokenError(
     'configuration',
-    'fromEnv(): no token source configured: set NAIS_TOKEN_ENDPOINT (Texas), or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET or AZURE_APP_JWK (NAIS client credentials), or AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (Azure SDK client credentials), or AZURE_FEDERATED_TOKEN_FILE with AZURE_TENANT_ID and AZURE_CLIENT_ID (workload identity)',
+    'fromEnv(): no token source configured: set NAIS_TOKEN_ENDPOINT (Texas), or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET or AZURE_APP_JWK (NAIS client credentials), or AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH (Azure SDK client credentials), or AZURE_FEDERATED_TOKEN_FILE with AZURE_TENANT_ID and AZURE_CLIENT_ID (workload identity)',
   );
 }
 

@@ -71,7 +71,7 @@ describe('fromEnv({ env })', () => {
   it('says exactly what to set when nothing is', () => {
     expect(() => fromEnv({ env: {} })).to.throw(
       TokenError,
-      /^fromEnv\(\): no token source configured: set NAIS_TOKEN_ENDPOINT \(Texas\), or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET or AZURE_APP_JWK \(NAIS client credentials\), or AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET \(Azure SDK client credentials\), or AZURE_FEDERATED_TOKEN_FILE with AZURE_TENANT_ID and AZURE_CLIENT_ID \(workload identity\)$/,
+      /^fromEnv\(\): no token source configured: set NAIS_TOKEN_ENDPOINT \(Texas\), or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET or AZURE_APP_JWK \(NAIS client credentials\), or AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH \(Azure SDK client credentials\), or AZURE_FEDERATED_TOKEN_FILE with AZURE_TENANT_ID and AZURE_CLIENT_ID \(workload identity\)$/,
     );
   });
 

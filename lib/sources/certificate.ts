@@ -1,0 +1,80 @@
+import { X509Certificate, createHash, createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
+import { TokenError } from '../errors.js';
+import { ASSERTION_LIFETIME_SECONDS } from './client-assertion.js';
+
+/** A certificate credential: the private key and the certificate Entra ID has registered for the app. */
+export interface CertificateCredential {
+  /** The PEM private key (RSA), or a `KeyObject`. */
+  key: string | KeyObject;
+  /** The PEM certificate, leaf first when it holds a chain. */
+  cert: string;
+  /** Send the chain as `x5c` (for subject name and issuer matching). @default false */
+  sendChain?: boolean;
+}
+
+/** A certificate checked once, at creation. */
+export interface CheckedCertificate {
+  key: KeyObject;
+  /** base64url SHA-256 of the leaf's DER: the `x5t#S256` header. */
+  thumbprint: string;
+  /** The chain, base64 DER, leaf first; only when sendChain. */
+  x5c?: string[];
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/**
+ * Checks a certificate credential: an RSA key (Entra ID takes RSA certificates only), that matches
+ * the leaf, which has not expired. Every failure is a `TokenError` (code `configuration`) naming
+ * what is wrong, never quoting the key.
+ */
+export function checkCertificate(value: CertificateCredential, what: string): CheckedCertificate {
+  const bad = (problem: string): never => {
+    throw new TokenError('configuration', `${what} ${problem}`);
+  };
+  if (typeof value !== 'object' || value === null) return bad('is not { key, cert }');
+  const pems = typeof value.cert === 'string' ? (value.cert.match(PEM_CERT) ?? []) : [];
+  if (pems.length === 0) bad('has no PEM certificate in cert');
+  let chain: X509Certificate[] = [];
+  try {
+    chain = pems.map((pem) => new X509Certificate(pem));
+  } catch {
+    bad('has a certificate that does not parse');
+  }
+  const leaf = chain[0]!;
+  let key: KeyObject;
+  try {
+    key = typeof value.key === 'string' ? createPrivateKey(value.key) : value.key;
+  } catch {
+    // No cause: the parser's error may quote the key.
+    return bad('has a key that is not a PEM private key');
+  }
+  if (key.type !== 'private') bad('has a public key; signing needs the private key');
+  if (key.asymmetricKeyType !== 'rsa') bad(`has a ${String(key.asymmetricKeyType)} key; Entra ID takes RSA certificates only`);
+  if (!leaf.checkPrivateKey(key)) bad(`has a key that does not match the certificate (${leaf.subject.replace(/\n/g, ', ')})`);
+  if (new Date(leaf.validTo).getTime() <= Date.now()) bad(`has a certificate that expired on ${new Date(leaf.validTo).toISOString()} (${leaf.subject.replace(/\n/g, ', ')})`);
+  return {
+    key,
+    thumbprint: createHash('sha256').update(leaf.raw).digest('base64url'),
+    ...(value.sendChain === true && { x5c: chain.map((cert) => cert.raw.toString('base64')) }),
+  };
+}
+
+/**
+ * A fresh assertion signed with the certificate's key. PS256: Microsoft recommends it over RS256
+ * for client assertions, and Entra ID takes it for every RSA certificate.
+ */
+export async function signCertificateAssertion(cert: CheckedCertificate, claims: { clientId: string; audience: string }): Promise<string> {
+  const { SignJWT } = await import('jose');
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'PS256', typ: 'JWT', 'x5t#S256': cert.thumbprint, ...(cert.x5c && { x5c: cert.x5c }) })
+    .setIssuer(claims.clientId)
+    .setSubject(claims.clientId)
+    .setAudience(claims.audience)
+    .setJti(randomUUID())
+    .setIssuedAt(now)
+    .setNotBefore(now)
+    .setExpirationTime(now + ASSERTION_LIFETIME_SECONDS)
+    .sign(cert.key);
+}
