@@ -28,6 +28,7 @@ export function ownError(error: unknown, scope: string): unknown {
     const copy = Object.create(Object.getPrototypeOf(error), Object.getOwnPropertyDescriptors(error)) as Error;
     void String(copy.name);
     void String(copy.message);
+    keepStack(copy, error as Error);
     return copy;
   } catch {
     return new TokenError('unknown', `token request for ${forMessage(scope)} failed with an error that cannot be copied`, {
@@ -55,9 +56,22 @@ function withStackOf<E extends Error>(make: () => E, original: Error): E {
   } finally {
     Error.stackTraceLimit = limit;
   }
-  const stack = Object.getOwnPropertyDescriptor(original, 'stack');
-  if (stack && 'value' in stack && typeof stack.value === 'string') {
-    Object.defineProperty(copy, 'stack', { value: stack.value, writable: true, configurable: true, enumerable: false });
-  }
+  keepStack(copy, original);
   return copy;
+}
+
+/**
+ * The original's stack on the copy, as a plain value. From Node 22 (V8 12) an error's `stack` is an
+ * accessor that reads the error's own internal slot: copied as a descriptor, it reads the copy's
+ * (empty) slot and gives `undefined`. Reading it on the original formats it once; V8 keeps the
+ * formatted string, so later copies cost no more.
+ */
+function keepStack(copy: Error, original: Error): void {
+  let stack: unknown;
+  try {
+    stack = original.stack;
+  } catch {
+    return;
+  }
+  if (typeof stack === 'string') Object.defineProperty(copy, 'stack', { value: stack, writable: true, configurable: true, enumerable: false });
 }
