@@ -81,9 +81,11 @@ function instrument(root: Suite): void {
     last.afterAll('leak check: resources after ' + relative(file), async function (this: Context) {
       this.timeout(10_000);
       const leaked = await settle(before);
-      if (leaked.length > 0) {
-        throw new Error(`${relative(file)} left open: ${leaked.join(', ')}`);
-      }
+      if (leaked.length === 0) return;
+      const message = `${relative(file)} left open: ${leaked.join(', ')}`;
+      // Report-only until every tier is leak-free; LEAK_CHECK=fail makes a leak fail its file.
+      if (process.env.LEAK_CHECK === 'fail') throw new Error(message);
+      process.stderr.write(`leak check: ${message}\n`);
     });
   }
 }
