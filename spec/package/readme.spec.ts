@@ -65,6 +65,26 @@ describe('README quick starts', function () {
     });
   }
 
+  it('the first run on a laptop runs as written against the testing server: three 200s, one token request', async () => {
+    const result = await run('first-run', {});
+    expect(result.stderr).to.equal('');
+    expect(result.code).to.equal(0);
+    expect(result.stdout.trim().split('\n')).to.deep.equal([
+      "1 { hello: 'app', audience: 'api://local.team.other-api' }",
+      "2 { hello: 'app', audience: 'api://local.team.other-api' }",
+      "3 { hello: 'app', audience: 'api://local.team.other-api' }",
+      'token requests to Texas: 1',
+    ]);
+  });
+
+  it('puts the first runnable sample (no NAIS, no Entra ID) within the first 150 lines, and the README under 60,000 characters', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const line = readme.slice(0, readme.indexOf('<!-- quick-start:first-run -->')).split('\n').length;
+    expect(line).to.be.below(150);
+    // npm keeps the first 65,536 characters of a readme: room to spare.
+    expect(readme.length).to.be.below(60_000);
+  });
+
   it('the Texas quick start gets a token from Texas and calls the API with it', async () => {
     const result = await run('texas', { NAIS_TOKEN_ENDPOINT: `${origin}/api/v1/token` });
     expect(result.stderr).to.equal('');
