@@ -24,7 +24,7 @@ export type { ProxyOptions } from './http/proxy.js';
 export { texas, type TexasOptions, type TexasIdentityProvider } from './sources/texas.js';
 export { clientCredentials, type ClientCredentialsOptions, type ClientAssertionContext } from './sources/client-credentials.js';
 export { workloadIdentity, type WorkloadIdentityOptions } from './sources/workload-identity.js';
-export type { CertificateCredential } from './sources/certificate.js';
+export type { CertificateCredential, PrivateKeyObject } from './sources/certificate.js';
 export { fromEnv, type FromEnvOptions, type TokenEnvironment } from './sources/from-env.js';
 export type { TokenRequestOptions } from './interceptor/augment.js';
 export {

@@ -1,11 +1,22 @@
-import { X509Certificate, createHash, createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
+import { KeyObject, X509Certificate, createHash, createPrivateKey, randomUUID } from 'node:crypto';
 import { TokenError } from '../errors.js';
 import { ASSERTION_LIFETIME_SECONDS } from './client-assertion.js';
 
+/**
+ * A Node `crypto.KeyObject`, described by its shape so that the package's declarations need no
+ * `@types/node` in a consumer's project. At run time it must be a real `KeyObject`.
+ */
+export interface PrivateKeyObject {
+  /** `'private'` for a key that can sign. */
+  readonly type: string;
+  /** The key's algorithm family (`'rsa'`, `'ec'`, …). */
+  readonly asymmetricKeyType?: string;
+}
+
 /** A certificate credential: the private key and the certificate Entra ID has registered for the app. */
 export interface CertificateCredential {
-  /** The PEM private key (RSA), or a `KeyObject`. */
-  key: string | KeyObject;
+  /** The PEM private key (RSA), or a `KeyObject` (`crypto.createPrivateKey(...)`). */
+  key: string | PrivateKeyObject;
   /** The PEM certificate, leaf first when it holds a chain. */
   cert: string;
   /** Send the chain as `x5c` (for subject name and issuer matching). @default false */
@@ -42,12 +53,19 @@ export function checkCertificate(value: CertificateCredential, what: string): Ch
     bad('has a certificate that does not parse');
   }
   const leaf = chain[0]!;
+  const raw = value.key;
   let key: KeyObject;
-  try {
-    key = typeof value.key === 'string' ? createPrivateKey(value.key) : value.key;
-  } catch {
-    // No cause: the parser's error may quote the key.
-    return bad('has a key that is not a PEM private key');
+  if (raw instanceof KeyObject) {
+    key = raw;
+  } else if (typeof raw === 'string') {
+    try {
+      key = createPrivateKey(raw);
+    } catch {
+      // No cause: the parser's error may quote the key.
+      return bad('has a key that is not a PEM private key');
+    }
+  } else {
+    return bad('has a key that is neither a PEM string nor a KeyObject');
   }
   if (key.type !== 'private') bad('has a public key; signing needs the private key');
   if (key.asymmetricKeyType !== 'rsa') bad(`has a ${String(key.asymmetricKeyType)} key; Entra ID takes RSA certificates only`);

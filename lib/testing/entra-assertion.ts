@@ -16,7 +16,7 @@ export interface FederatedCredential {
   issuer: string;
   /** The token subject (`sub`), compared exactly (Entra ID matches case-sensitively). */
   subject: string;
-  /** @default 'api://AzureADTokenExchange' */
+  /** The audience (`aud`) the token must have. @default 'api://AzureADTokenExchange' */
   audience?: string;
   /** The issuer's public keys. */
   jwks: { keys: JWK[] };
@@ -24,6 +24,7 @@ export interface FederatedCredential {
 
 /** The credentials of one registered client; give any of them. */
 export interface EntraClientCredentials {
+  /** A client secret, compared in constant time. */
   clientSecret?: string;
   /** Public JWKs (by `kid`) for private_key_jwt, as NAIS registers AZURE_APP_JWK's public half. */
   jwks?: JWK[];
@@ -34,6 +35,7 @@ export interface EntraClientCredentials {
    * it, `CN=app`) and whose chain ends in `issuer` (a PEM CA certificate) is taken.
    */
   trustedSubjects?: { subject: string; issuer: string }[];
+  /** Federated identity credentials: tokens of other issuers (a Kubernetes service account) taken as the assertion. */
   federated?: FederatedCredential[];
 }
 

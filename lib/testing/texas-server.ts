@@ -34,14 +34,15 @@ export type { EntraClientCredentials, FederatedCredential } from './entra-assert
 
 /** A client registered with the Entra ID endpoint; `clientId` defaults to a new UUID. */
 export interface EntraClientRegistration extends EntraClientCredentials {
+  /** The client's id (`client_id`, the assertion's `iss` and `sub`). @default a new UUID */
   clientId?: string;
 }
 
 /** Options of {@link TexasServer.mintServiceAccountToken}. */
 export interface ServiceAccountTokenOptions {
-  /** @default `system:serviceaccount:<namespace>:<app>` of the server's `app` */
+  /** The token's subject (`sub`). @default `system:serviceaccount:<namespace>:<app>` of the server's `app` */
   subject?: string;
-  /** @default 'api://AzureADTokenExchange' (AKS); NAIS's tokens have `nais` */
+  /** The token's audience (`aud`). @default 'api://AzureADTokenExchange' (AKS); NAIS's tokens have `nais` */
   audience?: string;
   /** Milliseconds from now until `exp` (negative: already expired). @default 3_600_000 */
   expiresIn?: number;
