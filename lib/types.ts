@@ -86,6 +86,12 @@ const PROVIDERS_FOR: { readonly [E in TexasEndpoint]: readonly IdentityProviderF
   introspect: IDENTITY_PROVIDERS,
 };
 
+/** The provider an identity-provider name means: `azuread` is `entra_id`, every other name itself. */
+export function sameProvider(a: string, b: string): boolean {
+  const canonical = (provider: string) => (provider === 'azuread' ? 'entra_id' : provider);
+  return canonical(a) === canonical(b);
+}
+
 /** The identity providers one Texas endpoint takes, in the order of {@link IDENTITY_PROVIDERS}. */
 export function identityProvidersFor<E extends TexasEndpoint>(endpoint: E): readonly IdentityProviderFor<E>[] {
   return PROVIDERS_FOR[endpoint];

@@ -22,6 +22,15 @@ export function parseEndpoint(value: string | undefined, what: string, { allowIn
   if (value === undefined || value === '') {
     throw new TokenError('configuration', `${what} is not set`);
   }
+  // `localhost:7164` parses as the scheme `localhost:`, `127.0.0.1:7164` not at all: say what such
+  // a value reads as, and the fix.
+  if (/^[a-z0-9.-]+:\d+(?:[/?#]|$)/i.test(value)) {
+    const hostAndPort = value.slice(0, 100);
+    throw new TokenError(
+      'configuration',
+      `${what} has no scheme: ${JSON.stringify(hostAndPort)} reads as a host and port; write http://${hostAndPort} (https:// off loopback)`,
+    );
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -30,7 +39,7 @@ export function parseEndpoint(value: string | undefined, what: string, { allowIn
   }
   const label = `${url.origin}${url.pathname}`;
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TokenError('configuration', `${what} must be an http(s) URL, got ${url.protocol}`, { endpoint: label });
+    throw new TokenError('configuration', `${what} must be an http(s) URL, got the scheme ${url.protocol.slice(0, 40)}`, { endpoint: label });
   }
   if (url.username || url.password) {
     throw new TokenError('configuration', `${what} must not carry credentials in the URL`, { endpoint: label });

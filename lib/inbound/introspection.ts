@@ -143,10 +143,15 @@ const INACTIVE = 'token is not active';
  * ```
  */
 export function introspection(options?: IntrospectionOptions): TokenValidator {
-  const o = optionalObject('introspection() options', options);
+  return createIntrospection(options, 'introspection()');
+}
+
+/** {@link introspection}, with its messages naming the function the user called (`requireToken()`). */
+export function createIntrospection(options: IntrospectionOptions | undefined, caller: string): TokenValidator {
+  const o = optionalObject(`${caller} options`, options);
   const endpoint = parseEndpoint(
     optionalString('endpoint', o.endpoint) ?? process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT,
-    'introspection(): the introspection endpoint (option endpoint or NAIS_TOKEN_INTROSPECTION_ENDPOINT)',
+    `${caller}: the introspection endpoint (option endpoint or NAIS_TOKEN_INTROSPECTION_ENDPOINT)`,
     { allowInsecure: o.allowInsecure },
   );
   const identityProvider = identityProviderOption(o.identityProvider, 'introspect');

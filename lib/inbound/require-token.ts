@@ -4,8 +4,10 @@ import { withUserToken } from '../context/user-token.js';
 import { isTokenError } from '../errors.js';
 import { duration, fail, optionalFunction, optionalObject } from '../options.js';
 import type { IdentityProvider } from '../types.js';
+import { sameProvider } from '../types.js';
 import { AuthError } from './auth-error.js';
 import {
+  createIntrospection,
   introspection,
   type IntrospectionOptions,
   type TokenClaims,
@@ -75,14 +77,14 @@ function authenticator<Req>(options: RequireTokenOptions<Req> | undefined, what:
   let validator: TokenValidator;
   if (o.introspection !== undefined) {
     if (typeof o.introspection?.validate !== 'function') fail('introspection', 'a validator from introspection()', o.introspection);
-    if (o.identityProvider !== undefined && o.identityProvider !== o.introspection.identityProvider) {
+    if (o.identityProvider !== undefined && !sameProvider(o.identityProvider, o.introspection.identityProvider)) {
       throw new TypeError(
         `axios-m2m: ${what}: identityProvider ${o.identityProvider} differs from the validator's (${o.introspection.identityProvider})`,
       );
     }
     validator = o.introspection;
   } else {
-    validator = introspection(o);
+    validator = createIntrospection(o, what);
   }
   const identityProvider = validator.identityProvider;
 

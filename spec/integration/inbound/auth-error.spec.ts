@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { inspect } from 'node:util';
 import { AuthError, isAuthError } from '../../../lib/inbound/auth-error.js';
-import { requireToken } from '../../../lib/inbound/require-token.js';
+import { requireToken, requireTokenKoa } from '../../../lib/inbound/require-token.js';
 import { startScriptedTexas, type ScriptedTexas } from '../../support/scripted-texas.js';
 
 // requireToken's refusals, one by one, through the middleware function itself: status, headers,
@@ -83,5 +83,23 @@ describe('AuthError (what requireToken refuses with)', () => {
     expect(() => requireToken({ introspection: {} as never })).to.throw(TypeError, /introspection/);
     const validator = { identityProvider: 'tokenx', endpoint, size: 0, clear() {}, validate: async () => ({ active: false as const, reason: 'x' }) } as const;
     expect(() => requireToken({ introspection: validator, identityProvider: 'entra_id' })).to.throw(TypeError, /differs/);
+  });
+
+  it("takes azuread for an entra_id validator (azuread is entra_id's older name), and still refuses another provider", () => {
+    const endpoint = 'http://127.0.0.1:1/api/v1/introspect';
+    const entra = { identityProvider: 'entra_id', endpoint, size: 0, clear() {}, validate: async () => ({ active: false as const, reason: 'x' }) } as const;
+    expect(() => requireToken({ introspection: entra, identityProvider: 'azuread' })).to.not.throw();
+    expect(() => requireToken({ introspection: entra, identityProvider: 'tokenx' })).to.throw(TypeError, /differs/);
+  });
+
+  it('names the function the user called when the introspection endpoint is missing', () => {
+    const saved = process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT;
+    delete process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT;
+    try {
+      expect(() => requireToken()).to.throw(/^requireToken\(\): the introspection endpoint \(option endpoint or NAIS_TOKEN_INTROSPECTION_ENDPOINT\) is not set$/);
+      expect(() => requireTokenKoa()).to.throw(/^requireTokenKoa\(\): the introspection endpoint/);
+    } finally {
+      if (saved !== undefined) process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT = saved;
+    }
   });
 });

@@ -49,3 +49,14 @@ describe('a token endpoint with credentials in its URL', () => {
     });
   }
 });
+
+describe('parseEndpoint: a URL without a scheme', () => {
+  it('says that host:port has no scheme and how to write it, instead of naming a scheme "localhost:"', () => {
+    expect(() => parseEndpoint('localhost:7164', 'NAIS_TOKEN_ENDPOINT')).to.throw(
+      TokenError,
+      'NAIS_TOKEN_ENDPOINT has no scheme: "localhost:7164" reads as a host and port; write http://localhost:7164 (https:// off loopback)',
+    );
+    expect(() => parseEndpoint('127.0.0.1:7164/api/v1/token', 'NAIS_TOKEN_ENDPOINT')).to.throw(TokenError, /write http:\/\/127\.0\.0\.1:7164\/api\/v1\/token/);
+    expect(() => parseEndpoint('ftp://files.example/token', 'the endpoint')).to.throw(TokenError, 'the endpoint must be an http(s) URL, got the scheme ftp:');
+  });
+});
