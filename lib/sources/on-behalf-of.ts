@@ -43,10 +43,14 @@ export const DEFAULT_MAX_USERS = 1_000;
  * scoped to the target API (`POST /api/v1/token/exchange`).
  *
  * - One cache entry per (user token, scope), keyed by a SHA-256 digest: the raw token is never a key.
- * - A cached token expires no later than the user's own token (its JWT `exp`).
+ * - A cached token expires no later than the user's own token (its JWT `exp`, plus the 60 s of
+ *   leeway Texas gives it).
  * - A forced refresh (after a 401) sends `skip_cache: true`.
  * - Outside of a user's context: a `TokenError` with code `no_user_token`, and no request.
  */
+/** How long past its `exp` Texas still takes a user token, in ms. */
+const TEXAS_LEEWAY = 60_000;
+
 export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
   const o = optionalObject('onBehalfOf() options', options);
   const endpoint = parseEndpoint(
@@ -88,7 +92,10 @@ export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
         skip_cache: forceRefresh ? true : undefined,
       },
     });
-    const userExpiresAt = expiryOf(userToken);
+    // Texas takes a user token up to 60 s past its `exp` (docs/protocols/texas.md): the exchanged
+    // token is served as long as Texas would exchange the user token again, not a moment less, so
+    // a user token inside that leeway is not exchanged anew on every request.
+    const userExpiresAt = expiryOf(userToken) + TEXAS_LEEWAY;
     return userExpiresAt < token.expiresAt ? { token: token.token, expiresAt: userExpiresAt } : token;
   }
 

@@ -185,11 +185,19 @@ describe('onBehalfOf()', () => {
     expect(source.size).to.equal(0);
   });
 
-  it("expires a cached token no later than the user's own token", async () => {
+  it("expires a cached token no later than the user's own token, plus Texas's 60 s of leeway", async () => {
     exchangeReplies(1, 3599);
     const exp = Math.floor(Date.now() / 1000) + 600; // the user's token: 10 minutes left
     const token = await withUserToken(userJwt('u', exp), () => onBehalfOf({ endpoint: ENDPOINT }).getToken(SCOPE));
-    expect(token.expiresAt).to.equal(exp * 1000);
+    expect(token.expiresAt).to.equal(exp * 1000 + 60_000);
+  });
+
+  it("exchanges a user token just past its exp (inside Texas's leeway) once, not on every request", async () => {
+    const bodies = exchangeReplies(1, 3599); // a second exchange would find no reply and fail
+    const source = onBehalfOf({ endpoint: ENDPOINT });
+    const user = userJwt('u', Math.floor(Date.now() / 1000) - 10); // 10 s past exp: Texas still exchanges it
+    for (let i = 0; i < 3; i++) await withUserToken(user, () => source.getToken(SCOPE));
+    expect(bodies).to.have.length(1);
   });
 
   it("keeps Texas's expiry when it is earlier than the user's, or the user token is not a JWT", async () => {
@@ -201,7 +209,7 @@ describe('onBehalfOf()', () => {
     for (const t of [jwt, opaque]) expect(t.expiresAt).to.be.within(before + 299_000, Date.now() + 299_000); // expires_in less its rounded second
   });
 
-  it('does not serve a token after the user token has expired', async () => {
+  it("does not serve a token once the user token is past its exp and Texas's leeway", async () => {
     const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
     try {
       const bodies = exchangeReplies(2, 3599);
@@ -212,7 +220,7 @@ describe('onBehalfOf()', () => {
       clock.setSystemTime(exp * 1000 - 13_000); // still served (margin: a tenth of the lifetime)
       await withUserToken(user, () => source.getToken(SCOPE));
       expect(bodies).to.have.length(1);
-      clock.setSystemTime(exp * 1000);
+      clock.setSystemTime(exp * 1000 + 60_000); // past Texas's leeway too
       await withUserToken(user, () => source.getToken(SCOPE));
       expect(bodies).to.have.length(2);
     } finally {
