@@ -7,7 +7,7 @@ const root = resolve(import.meta.dirname, '..', '..');
 // The repository explains itself: a comment or test name cites docs/protocols/… or states the
 // behaviour, never a file outside the repository (the design notes' texas/API.md or
 // entra/TOKEN-ENDPOINT.md), an internal issue number, or a finding's label.
-const OUTSIDE = /texas\/API\.md|TOKEN-ENDPOINT\.md|\bissue #?\d+|soak-findings|\bfindings? #?\d+|\bF\d\b/i;
+const OUTSIDE = /texas\/API\.md|TOKEN-ENDPOINT\.md|\bissue #?\d+|soak-find(?:ing)s|\bfindings? #?\d+|\bF\d\b/i;
 const FOLDERS = ['lib', 'spec', 'bench', 'examples', 'docs', 'demo'];
 const ALSO = ['README.md', 'CONTRIBUTING.md'];
 
