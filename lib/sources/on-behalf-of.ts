@@ -37,6 +37,9 @@ export interface OnBehalfOfOptions extends SourceCacheOptions, HttpOptions {
 /** Enough for a busy pod's users within one token lifetime, and at most a few MB of tokens. */
 export const DEFAULT_MAX_USERS = 1_000;
 
+/** How long past its `exp` Texas still takes a user token, in ms. */
+const TEXAS_LEEWAY = 60_000;
+
 /**
  * Tokens for calling an API on behalf of the current user: Texas exchanges the user's token
  * (from {@link captureUserToken}, {@link captureUserTokenKoa} or {@link withUserToken}) for one
@@ -48,9 +51,6 @@ export const DEFAULT_MAX_USERS = 1_000;
  * - A forced refresh (after a 401) sends `skip_cache: true`.
  * - Outside of a user's context: a `TokenError` with code `no_user_token`, and no request.
  */
-/** How long past its `exp` Texas still takes a user token, in ms. */
-const TEXAS_LEEWAY = 60_000;
-
 export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
   const o = optionalObject('onBehalfOf() options', options);
   const endpoint = parseEndpoint(
