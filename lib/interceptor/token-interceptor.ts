@@ -135,6 +135,8 @@ function asCancel(error: unknown, config: InternalAxiosRequestConfig): unknown {
   return signalOf(config)?.aborted && error === signalOf(config)?.reason ? new CanceledError(undefined, undefined, config) : error;
 }
 
+const NO_SCOPE_REMEDY = 'give attachToken a scope, or the instance or request token: { scope }';
+
 /**
  * The factory behind {@link attachToken}: the request handler that attaches tokens and the
  * response handler that retries a refused one, for users who register interceptors themselves.
@@ -167,7 +169,8 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
   const attached = new RecentTokens();
 
   function scopeOf(config: InternalAxiosRequestConfig, option: { scope?: string } | null | undefined): string {
-    return scopeFor(option, o.scope, config, () => describeRequest(config), 'give attachToken a scope, or the instance or request token: { scope }');
+    // describeRequest itself, not a closure over config: nothing is allocated unless there is no scope.
+    return scopeFor(option, o.scope, config, describeRequest, NO_SCOPE_REMEDY);
   }
 
   // A TypeError, as attachToken's refusal of an instance without a baseURL: the calling code never

@@ -41,13 +41,13 @@ export function scopeFor<R>(
   option: { scope?: string } | null | undefined,
   fallback: string | ((request: R) => string | undefined) | undefined,
   request: R,
-  described: () => string,
+  described: (request: R) => string,
   remedy: string,
 ): string {
   const scope = option?.scope ?? (typeof fallback === 'function' ? fallback(request) : fallback);
   if (typeof scope === 'string' && scope !== '') return scope;
   if (scope === undefined) {
-    throw new TypeError(`axios-m2m: no scope for ${described()}: ${remedy}`);
+    throw new TypeError(`axios-m2m: no scope for ${described(request)}: ${remedy}`);
   }
   throw new TypeError(`axios-m2m: expected the scope function to return a non-empty string or undefined, got ${describeValue(scope)}`);
 }
