@@ -11,7 +11,7 @@ const SCOPE = 'api://dev-gcp.team.other-api/.default';
 
 // A little upstream latency, so that the burst below really overlaps a fetch in flight. The sidecar
 // introspects for the API the demo calls (tokens for its scope are valid for it, and no others).
-const sidecar = await startTexasServer({ upstreamDelayMs: 50, app: 'dev-gcp:team:other-api' });
+const sidecar = await startTexasServer({ upstreamDelay: 50, app: 'dev-gcp:team:other-api' });
 const api = await startProtectedApi(sidecar);
 const apiUrl = api.url;
 

@@ -37,7 +37,7 @@ describe('the Texas-faithful server', () => {
   let now = 1_700_000_000_000;
   before(async () => {
     nock.restore();
-    server = await startTexasServer({ now: () => now, upstreamDelayMs: 20, enabled: ['entra_id', 'maskinporten', 'tokenx'] });
+    server = await startTexasServer({ now: () => now, upstreamDelay: 20, enabled: ['entra_id', 'maskinporten', 'tokenx'] });
   });
   after(async () => {
     await server.close();
@@ -102,7 +102,7 @@ describe('the Texas-faithful server', () => {
   });
 
   it('gives short tokens half their lifetime in its cache', async () => {
-    server.setTokenLifetime(100);
+    server.setLifetime(100_000);
     try {
       const target = 'api://short/.default';
       const body = JSON.stringify({ identity_provider: 'entra_id', target });
@@ -112,7 +112,7 @@ describe('the Texas-faithful server', () => {
       now += 1_000;
       expect((await post(server.tokenEndpoint, body, 'application/json')).body.access_token).to.not.equal(first.body.access_token);
     } finally {
-      server.setTokenLifetime(3599);
+      server.setLifetime(3_599_000);
     }
   });
 });
@@ -122,7 +122,7 @@ describe('texas() end to end through the Texas-faithful server to a protected AP
   let api: Awaited<ReturnType<typeof startTexasProtectedApi>>;
   before(async () => {
     nock.restore();
-    server = await startTexasServer({ upstreamDelayMs: 10 });
+    server = await startTexasServer({ upstreamDelay: 10 });
     api = await startTexasProtectedApi(server);
   });
   after(async () => {
@@ -178,7 +178,7 @@ describe('texas() end to end through the Texas-faithful server to a protected AP
     const { data } = await withUserToken(alice, () => instance.get('/me'));
     expect(data.sub).to.equal('alice');
     valid('TokenExchangeRequest', server.requests.at(-1)!.body);
-    const expired = await server.mintUserToken('bob', { expiresInSeconds: -10 });
+    const expired = await server.mintUserToken('bob', { expiresIn: -10_000 });
     const error = (await withUserToken(expired, () => instance.get('/me')).catch((e: unknown) => e)) as TokenError;
     expect(error).to.include({ code: 'invalid_grant', status: 400 });
     expect(JSON.stringify(error)).to.not.include(expired);

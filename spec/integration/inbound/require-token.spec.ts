@@ -145,7 +145,7 @@ describe('requireToken() and requireTokenKoa() (integration, Texas-faithful serv
         ['another scheme (Basic)', async () => 'Basic YWxpY2U6c2VjcmV0', 401, 'Bearer'],
         ['Bearer without a token', async () => 'Bearer ', 401, 'Bearer'],
         ['a token with a space in it', async () => 'Bearer abc def', 401, 'Bearer'],
-        ['an expired token', async () => `Bearer ${await texas.mintUserToken('late', { expiresInSeconds: -120 })}`, 401, 'Bearer error="invalid_token"'],
+        ['an expired token', async () => `Bearer ${await texas.mintUserToken('late', { expiresIn: -120_000 })}`, 401, 'Bearer error="invalid_token"'],
         ["another app's token", async () => `Bearer ${await texas.mintUserToken('u', { audience: 'api://dev-gcp.team.other' })}`, 401, 'Bearer error="invalid_token"'],
         ["another provider's token", async () => `Bearer ${await texas.mintUserToken('u', { identityProvider: 'tokenx' })}`, 401, 'Bearer error="invalid_token"'],
         ['a token that is not a JWT', async () => 'Bearer not-a-jwt', 401, 'Bearer error="invalid_token"'],
@@ -205,7 +205,7 @@ describe('requireToken() and requireTokenKoa() (integration, Texas-faithful serv
       });
 
       it('makes at most a handful of introspection requests for 1,000 concurrent requests with one inactive token', async () => {
-        const token = await texas.mintUserToken('expired-flood', { expiresInSeconds: -3600 });
+        const token = await texas.mintUserToken('expired-flood', { expiresIn: -3_600_000 });
         const before = introspections();
         const answers = await Promise.all(Array.from({ length: 1000 }, () => get(`${app.url}/api/me`, `Bearer ${token}`)));
         expect(answers.every((a) => a.status === 401)).to.equal(true);

@@ -45,8 +45,8 @@ try {
 }
 
 // axios-m2m/testing: the Texas-faithful server for users' own integration tests.
-const sidecar: TexasServer = await startTexasServer({ tokenLifetime: 60, upstreamDelayMs: 5, enabled: ['entra_id'] });
-const claims: Record<string, unknown> | null = await sidecar.verify(await sidecar.mintUserToken('alice', { expiresInSeconds: 60 }));
+const sidecar: TexasServer = await startTexasServer({ lifetime: 60_000, upstreamDelay: 5, enabled: ['entra_id'] });
+const claims: Record<string, unknown> | null = await sidecar.verify(await sidecar.mintUserToken('alice', { expiresIn: 60_000 }));
 const seen: TexasServerRequest[] = sidecar.requests;
 console.log(claims?.sub, seen.length, sidecar.mints);
 await sidecar.close();
