@@ -7,11 +7,11 @@ import axios, { AxiosHeaders, type AxiosInstance, type InternalAxiosRequestConfi
 import * as authRefresh from 'axios-auth-refresh';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { createServer, Agent } from 'node:http';
+import { Agent } from 'node:http';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { attachToken, clientCredentials, tokenInterceptor, withCache } from '../lib/index.js';
-import { close, fmt, listen, median, MICRO_TIME, msalClient, p50, progress, QUICK, ROUNDS, table, url } from './support.js';
+import { close, fmt, median, MICRO_TIME, msalClient, p50, progress, QUICK, ROUNDS, startApi, startTokenEndpoint, table, type Api, type TokenEndpoint } from './support.js';
 
 // axios-auth-refresh is CommonJS with a default export: reach it the same way from tsx and tsc.
 type CreateAuthRefresh = (instance: AxiosInstance, refresh: (error: unknown) => Promise<unknown>) => number;
@@ -19,38 +19,8 @@ const authRefreshModule = authRefresh as unknown as { default: CreateAuthRefresh
 const createAuthRefreshInterceptor: CreateAuthRefresh =
   typeof authRefreshModule.default === 'function' ? authRefreshModule.default : authRefreshModule.default.default;
 
-/** A loopback token endpoint (client credentials, form body) that counts its requests. */
-async function startTokenEndpoint() {
-  let count = 0;
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      count += 1;
-      const scope = new URLSearchParams(body).get('scope');
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ token_type: 'Bearer', expires_in: 3599, access_token: `tok-${count}-${Buffer.from(scope ?? '').toString('base64url')}` }));
-    });
-  });
-  await listen(server);
-  return { url: `${url(server)}/tenant/oauth2/v2.0/token`, count: () => count, reset: () => (count = 0), server };
-}
-
-/** A loopback API that accepts any bearer except revoked ones. */
-async function startApi() {
-  const revoked = new Set<string>();
-  const server = createServer((req, res) => {
-    const token = req.headers.authorization?.slice(7) ?? '';
-    res.statusCode = token && !revoked.has(token) ? 200 : 401;
-    res.end('{"ok":true}');
-  });
-  server.keepAliveTimeout = 60_000;
-  await listen(server);
-  return { url: url(server), revoked, server };
-}
-
 /** msal-node against the loopback token endpoint (see msalClient in bench/support.ts). */
-function msal(endpoint: Awaited<ReturnType<typeof startTokenEndpoint>>) {
+function msal(endpoint: TokenEndpoint) {
   const app = msalClient(endpoint.url);
   return { get: (scope: string) => app.acquireTokenByClientCredential({ scopes: [scope] }) };
 }
@@ -75,7 +45,7 @@ function identity() {
   return { credential, posts: () => posts };
 }
 
-async function cacheHits(endpoint: Awaited<ReturnType<typeof startTokenEndpoint>>) {
+async function cacheHits(endpoint: TokenEndpoint) {
   progress('1/5 cache-hit cost');
   const sizes = QUICK ? [1, 100] : [1, 100, 1_000, 10_000];
   const rows: (string | number)[][] = [];
@@ -117,7 +87,7 @@ async function cacheHits(endpoint: Awaited<ReturnType<typeof startTokenEndpoint>
   );
 }
 
-async function overhead(api: Awaited<ReturnType<typeof startApi>>, endpoint: Awaited<ReturnType<typeof startTokenEndpoint>>) {
+async function overhead(api: Api, endpoint: TokenEndpoint) {
   progress('2/5 per-request overhead');
   // Many short rounds, the variants in a new order each round, and the overhead taken per round
   // against the floor's run in that same round: this machine's noise comes in bursts of seconds,
@@ -202,7 +172,7 @@ async function overhead(api: Awaited<ReturnType<typeof startApi>>, endpoint: Awa
   agent.destroy();
 }
 
-async function herd(endpoint: Awaited<ReturnType<typeof startTokenEndpoint>>) {
+async function herd(endpoint: TokenEndpoint) {
   progress('3/5 cold-start herd');
   const scopes = Array.from({ length: 10 }, (_, i) => `api://dev-gcp.team.herd-${i}/.default`);
   const n = QUICK ? 100 : 1_000;
@@ -223,7 +193,7 @@ async function herd(endpoint: Awaited<ReturnType<typeof startTokenEndpoint>>) {
   ]);
 }
 
-async function storm(api: Awaited<ReturnType<typeof startApi>>) {
+async function storm(api: Api) {
   progress('4/5 401 storm');
   const n = QUICK ? 100 : 1_000;
   // axios-m2m
@@ -282,7 +252,7 @@ async function sections() {
 }
 
 console.log(`## axios-m2m benchmarks\n\n${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${QUICK ? ' (BENCH_QUICK: tiny counts, figures not meaningful)' : ''}`);
-const endpoint = await startTokenEndpoint();
+const endpoint = await startTokenEndpoint((n, scope) => `tok-${n}-${Buffer.from(scope ?? '').toString('base64url')}`);
 const api = await startApi();
 try {
   await cacheHits(endpoint);

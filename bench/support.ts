@@ -1,7 +1,7 @@
 // Shared by bench/index.ts and the sections in bench/sections/: counts, formatting, loopback servers.
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { measure } from 'mitata';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export const QUICK = process.env.BENCH_QUICK === '1';
@@ -23,6 +23,53 @@ export const table = (title: string, head: string[], rows: (string | number)[][]
 export const listen = (server: Server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 export const url = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 export const close = (server: Server) => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
+
+/** What a loopback token endpoint hands out for its n-th request (1-based) and the scope asked for. */
+export type IssueToken = (n: number, scope: string | null) => string;
+
+/**
+ * A loopback token endpoint (client credentials, form body) that counts its requests and keeps
+ * every token it issued, so a bench can revoke them all at the API. `delay` holds each answer for
+ * a few milliseconds, as Entra does, so that herds of callers can form.
+ */
+export async function startTokenEndpoint(issue: IssueToken, delay = 0) {
+  let count = 0;
+  const issued: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      count += 1;
+      const token = issue(issued.length + 1, new URLSearchParams(body).get('scope')); // unique for the run: reset() clears only the count
+      issued.push(token);
+      const answer = JSON.stringify({ token_type: 'Bearer', expires_in: 3599, access_token: token });
+      const send = () => res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
+      if (delay > 0) setTimeout(send, delay);
+      else send();
+    });
+  });
+  await listen(server);
+  return { url: `${url(server)}/tenant/oauth2/v2.0/token`, count: () => count, reset: () => (count = 0), issued, server };
+}
+
+/** A loopback token endpoint as {@link startTokenEndpoint} returns it. */
+export type TokenEndpoint = Awaited<ReturnType<typeof startTokenEndpoint>>;
+
+/** A keep-alive loopback API that accepts any bearer except revoked ones. */
+export async function startApi() {
+  const revoked = new Set<string>();
+  const server = createServer((req, res) => {
+    const token = req.headers.authorization?.slice(7) ?? '';
+    res.statusCode = token && !revoked.has(token) ? 200 : 401;
+    res.end('{"ok":true}');
+  });
+  server.keepAliveTimeout = 60_000;
+  await listen(server);
+  return { url: url(server), revoked, server };
+}
+
+/** A loopback API as {@link startApi} returns it. */
+export type Api = Awaited<ReturnType<typeof startApi>>;
 
 
 /**

@@ -4,12 +4,12 @@
 // fetch). Every variant calls one keep-alive loopback API; tokens come from one loopback token
 // endpoint that issues JWT-shaped tokens (undici-oidc-interceptor reads their `exp`).
 import axios from 'axios';
-import { createServer, Agent as HttpAgent } from 'node:http';
+import { Agent as HttpAgent } from 'node:http';
 import { createRequire } from 'node:module';
 import { Agent as UndiciAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { tokenFetch } from '../../lib/fetch/index.js';
 import { attachToken, clientCredentials } from '../../lib/index.js';
-import { close, fmt, listen, median, progress, QUICK, table, url } from '../support.js';
+import { close, fmt, median, progress, QUICK, startApi, startTokenEndpoint, table, type Api, type TokenEndpoint } from '../support.js';
 
 export const heading = '11. fetch';
 
@@ -23,38 +23,9 @@ function jwt(n: number): string {
   return `${part({ alg: 'RS256', kid: 'k', typ: 'JWT' })}.${part({ sub: `bench-${n}`, exp: Math.floor(Date.now() / 1000) + 3600 })}.c2ln`;
 }
 
-async function startTokenEndpoint() {
-  let count = 0;
-  const issued: string[] = [];
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      count += 1;
-      const token = jwt(issued.length + 1); // unique for the run: reset() clears only the count
-      issued.push(token);
-      const body = JSON.stringify({ token_type: 'Bearer', expires_in: 3600, access_token: token });
-      // A token request takes a few milliseconds at Entra; so does this one, so herds can form.
-      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(body), 5);
-    });
-  });
-  await listen(server);
-  return { url: `${url(server)}/tenant/oauth2/v2.0/token`, count: () => count, reset: () => (count = 0), issued, server };
-}
-
-async function startApi() {
-  const revoked = new Set<string>();
-  const server = createServer((req, res) => {
-    const token = req.headers.authorization?.slice(7) ?? '';
-    res.statusCode = token && !revoked.has(token) ? 200 : 401;
-    res.end('{"ok":true}');
-  });
-  server.keepAliveTimeout = 60_000;
-  await listen(server);
-  return { url: url(server), revoked, server };
-}
-
 export default async function run(): Promise<void> {
-  const endpoint = await startTokenEndpoint();
+  // JWT-shaped tokens: undici-oidc-interceptor reads their `exp`.
+  const endpoint = await startTokenEndpoint(jwt, 5);
   const api = await startApi();
   const dispatchers: UndiciAgent[] = [];
   try {
@@ -67,16 +38,13 @@ export default async function run(): Promise<void> {
   }
 }
 
-type Endpoint = Awaited<ReturnType<typeof startTokenEndpoint>>;
-type Api = Awaited<ReturnType<typeof startApi>>;
-
-function oidcDispatcher(endpoint: Endpoint, api: Api, dispatchers: UndiciAgent[]) {
+function oidcDispatcher(endpoint: TokenEndpoint, api: Api, dispatchers: UndiciAgent[]) {
   const agent = new UndiciAgent({ connections: 8 });
   dispatchers.push(agent);
   return agent.compose(createOidcInterceptor({ idpTokenUrl: endpoint.url, clientId: 'c', clientSecret: 's', scope: SCOPE, urls: [api.url] }));
 }
 
-async function overhead(endpoint: Endpoint, api: Api, dispatchers: UndiciAgent[]) {
+async function overhead(endpoint: TokenEndpoint, api: Api, dispatchers: UndiciAgent[]) {
   progress('11a fetch per-request overhead');
   const requests = QUICK ? 200 : 1_000;
   const rounds = QUICK ? 2 : 31;
@@ -143,7 +111,7 @@ async function overhead(endpoint: Endpoint, api: Api, dispatchers: UndiciAgent[]
   axiosAgent.destroy();
 }
 
-async function storms(endpoint: Endpoint, api: Api, dispatchers: UndiciAgent[]) {
+async function storms(endpoint: TokenEndpoint, api: Api, dispatchers: UndiciAgent[]) {
   progress('11b fetch cold herd and 401 storm');
   const n = QUICK ? 50 : 1_000;
   const target = `${api.url}/storm`;
