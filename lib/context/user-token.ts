@@ -45,15 +45,8 @@ export function bareToken(value: string): string | undefined {
   return token === '' ? undefined : token;
 }
 
-/**
- * The token of an `Authorization` header when its scheme is Bearer, else `undefined`
- * (no header, another scheme such as Basic, or an empty token).
- */
-export function bearerTokenOf(authorization: string | readonly string[] | undefined): string | undefined {
-  const value = Array.isArray(authorization) ? authorization[0] : authorization;
-  if (typeof value !== 'string' || !BEARER.test(value.trimStart())) return undefined;
-  return bareToken(value);
-}
+// The one Bearer-header rule, shared with requireToken() and introspection().
+export { bearerTokenOf } from '../core/bearer.js';
 
 /**
  * Runs `fn` with `token` as the current user's token: every on-behalf-of exchange that `fn`'s

@@ -1,3 +1,4 @@
+import { isBearerToken } from '../core/bearer.js';
 import { TokenError, failureFields } from '../errors.js';
 import { ownError } from '../cache/own-error.js';
 import { channels, publish } from '../events.js';
@@ -117,10 +118,6 @@ export const DEFAULT_INTROSPECTION_TIMEOUT = 5_000;
 const DEFAULT_ATTEMPT_TIMEOUT = 2_000;
 const DEFAULT_RETRIES = 2;
 
-/** RFC 6750's b64token, the alphabet of a bearer token (JWTs are a subset). */
-const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-/** Longer than any real token: not sent to Texas, not kept. */
-const MAX_TOKEN_LENGTH = 16 * 1024;
 const MAX_REASON = 200;
 const MALFORMED = 'malformed token';
 const INACTIVE = 'token is not active';
@@ -222,7 +219,7 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
     if (typeof token !== 'string') throw new TypeError(`axios-m2m: expected token to be a string, got ${token === null ? 'null' : typeof token}`);
     const started = Date.now();
     // Not a bearer token at all: no request, and nothing kept for it.
-    if (token.length > MAX_TOKEN_LENGTH || !BEARER_TOKEN.test(token)) {
+    if (!isBearerToken(token)) {
       const result: IntrospectionResult = { active: false, reason: MALFORMED };
       if (channels['axios-m2m:introspection:validate'].hasSubscribers) event(true, started, result);
       return result;

@@ -1,6 +1,7 @@
 import type { IncomingRequestLike } from '../context/express.js';
 import type { KoaContextLike } from '../context/koa.js';
 import { withUserToken } from '../context/user-token.js';
+import { bearerTokenOf } from '../core/bearer.js';
 import { isTokenError } from '../errors.js';
 import { duration, fail, optionalFunction, optionalObject } from '../options.js';
 import type { IdentityProvider } from '../types.js';
@@ -66,8 +67,6 @@ export type RequireTokenMiddleware<Req = IncomingRequestLike> = (req: Req, res: 
 export type RequireTokenKoaMiddleware<Ctx = KoaContextLike> = (ctx: Ctx, next: () => Promise<unknown>) => Promise<unknown>;
 
 const DEFAULT_RETRY_AFTER = 5_000;
-/** `Authorization: Bearer <b64token>` (RFC 6750 §2.1), the scheme case-insensitive (RFC 7235). */
-const BEARER_HEADER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /** The request-independent half: header in, auth and token out, or an AuthError. */
 function authenticator<Req>(options: RequireTokenOptions<Req> | undefined, what: string) {
@@ -89,7 +88,7 @@ function authenticator<Req>(options: RequireTokenOptions<Req> | undefined, what:
   const identityProvider = validator.identityProvider;
 
   return async function authenticate(authorization: string | readonly string[] | undefined, req: Req): Promise<{ auth: RequestAuth; token: string }> {
-    const token = typeof authorization === 'string' ? BEARER_HEADER.exec(authorization)?.[1] : undefined;
+    const token = bearerTokenOf(authorization);
     if (token === undefined) throw new AuthError('missing_token', 'no bearer token: expected Authorization: Bearer <token>');
     let result;
     try {
