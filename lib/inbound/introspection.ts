@@ -75,7 +75,8 @@ export interface IntrospectionOptions extends HttpOptions {
    */
   inactiveTtl?: number;
   /**
-   * Most results kept (one per token); the oldest written is evicted first.
+   * Most active results kept (one per token); the oldest written is evicted first. Refusals are
+   * kept apart, at most 1,000 (fewer if this is smaller), so bad tokens never evict a good one.
    * @default 10_000
    */
   maxEntries?: number;
@@ -113,6 +114,8 @@ export const DEFAULT_INACTIVE_TTL = 5_000;
 export const MAX_INACTIVE_TTL = 60_000;
 export const DEFAULT_INTROSPECTION_MAX_ENTRIES = 10_000;
 export const DEFAULT_INTROSPECTION_TIMEOUT = 5_000;
+/** Refusals kept at most: enough to absorb a retrying bad client, small enough that junk costs little memory. */
+const MAX_REFUSALS_KEPT = 1_000;
 // Texas answers introspection from its cached keys, without a network hop: an attempt that takes
 // seconds will not get better by waiting, and the caller is a request someone is waiting for.
 const DEFAULT_ATTEMPT_TIMEOUT = 2_000;
@@ -158,7 +161,13 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
   const inactiveTtl = duration('inactiveTtl', o.inactiveTtl, DEFAULT_INACTIVE_TTL);
   if (inactiveTtl > MAX_INACTIVE_TTL) fail('inactiveTtl', `a number of milliseconds <= ${MAX_INACTIVE_TTL}`, inactiveTtl);
   const timeout = duration('timeout', o.timeout, DEFAULT_INTROSPECTION_TIMEOUT, 1);
-  const results = new ResultCache<IntrospectionResult>(count('maxEntries', o.maxEntries, DEFAULT_INTROSPECTION_MAX_ENTRIES, 1));
+  const maxEntries = count('maxEntries', o.maxEntries, DEFAULT_INTROSPECTION_MAX_ENTRIES, 1);
+  // Active results until an epoch moment (the token's exp); refusals in a store of their own, on
+  // the monotonic clock (a wall-clock step back must not keep a token refused for the length of
+  // the step), so that a flood of distinct bad tokens evicts other refusals, never a caller's
+  // active result.
+  const results = new ResultCache<IntrospectionResult>(maxEntries);
+  const refusals = new ResultCache<IntrospectionResult>(Math.min(maxEntries, MAX_REFUSALS_KEPT));
   const client = new TokenClient(endpoint, {
     ...o,
     attemptTimeout: o.attemptTimeout ?? DEFAULT_ATTEMPT_TIMEOUT,
@@ -185,6 +194,8 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
       () => deadline.abort(new TokenError('timeout', `${subject} timed out after ${timeout} ms (${endpoint.label})`, { endpoint: endpoint.label })),
       timeout,
     );
+    // The deadline alone must not keep the process alive: the request to Texas does while it runs.
+    timer.unref();
     let body: string;
     try {
       body = await client.send({
@@ -210,7 +221,8 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
       // Never beyond exp: a token without a numeric exp (Texas requires one) is not kept at all.
       if (typeof exp === 'number' && Number.isFinite(exp)) results.set(key, result, exp * 1000 - expiryMargin, now);
     } else {
-      results.set(key, result, now + inactiveTtl, now);
+      const monotonic = performance.now();
+      refusals.set(key, result, monotonic + inactiveTtl, monotonic);
     }
     return result;
   }
@@ -225,7 +237,7 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
       return result;
     }
     const key = digestOf(token);
-    const hit = results.get(key, started);
+    const hit = results.get(key, started) ?? refusals.get(key, performance.now());
     if (hit !== undefined) {
       if (channels['axios-m2m:introspection:validate'].hasSubscribers) event(true, started, hit);
       return hit;
@@ -253,10 +265,11 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
     endpoint: endpoint.label,
     validate,
     get size() {
-      return results.size;
+      return results.size + refusals.size;
     },
     clear() {
       results.clear();
+      refusals.clear();
     },
   };
 }

@@ -44,7 +44,10 @@ export class ResultCache<T> {
     return entry.value;
   }
 
-  /** Keeps `value` until `until` (epoch ms); a moment already past stores nothing. */
+  /**
+   * Keeps `value` until `until`; a moment already past stores nothing. `until` and `now` are on
+   * one clock the writer chose (epoch ms, or `performance.now()`), the same for every call.
+   */
   set(key: string, value: T, until: number, now = Date.now()): void {
     this.#entries.delete(key); // re-insert: a rewrite counts as the newest write
     if (until <= now) return;

@@ -89,7 +89,7 @@ describe('introspection(options).validate(token)', () => {
   });
 
   it("keeps an inactive result for inactiveTtl only, with Texas's reason", async () => {
-    clock = sinon.useFakeTimers({ now: NOW, toFake: ['Date'] });
+    clock = sinon.useFakeTimers({ now: NOW, toFake: ['Date', 'performance'] });
     texas.script(() => ({ status: 200, body: { active: false, error: 'invalid token: ExpiredSignature' } }));
     const v = validator({ inactiveTtl: 2_000 });
     expect(await v.validate('old')).to.deep.equal({ active: false, reason: 'invalid token: ExpiredSignature' });
@@ -103,6 +103,31 @@ describe('introspection(options).validate(token)', () => {
     await none.validate('old');
     await none.validate('old');
     expect(texas.count).to.equal(4);
+  });
+
+  it('measures inactiveTtl on the monotonic clock: a wall clock stepped back 2 h does not keep a token refused', async () => {
+    clock = sinon.useFakeTimers({ now: NOW, toFake: ['Date', 'performance'] });
+    texas.script(() => ({ status: 200, body: { active: false, error: 'invalid token: InvalidAudience' } }));
+    const v = validator({ inactiveTtl: 5_000 });
+    await v.validate('refused');
+    clock.setSystemTime(Date.now() - 2 * 3_600_000); // Date.now only: performance.now goes on
+    clock.tick(4_999);
+    await v.validate('refused');
+    expect(texas.count, 'still refused from memory before 5 s').to.equal(1);
+    clock.tick(1);
+    await v.validate('refused');
+    expect(texas.count, 'asked again after 5 s, not after 2 h').to.equal(2);
+  });
+
+  it('keeps refusals apart: a flood of bad tokens never evicts an active result', async () => {
+    texas.script((body) => (body.token === 'good' ? active({ sub: 'alice', exp: exp(3600) })() : { status: 200, body: { active: false, error: 'invalid token: InvalidSignature' } }));
+    const v = validator({ maxEntries: 10 });
+    await v.validate('good');
+    for (let i = 0; i < 50; i++) await v.validate(`junk-${i}`);
+    const calls = texas.count;
+    expect(await v.validate('good')).to.deep.include({ active: true });
+    expect(texas.count, 'the active result was still held').to.equal(calls);
+    expect(v.size, 'one active result and at most maxEntries refusals').to.equal(11);
   });
 
   it('replaces a reason that shows the token, or part of it, with a generic one', async () => {
