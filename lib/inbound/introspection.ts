@@ -68,6 +68,13 @@ export interface IntrospectionOptions extends HttpOptions {
    */
   expiryMargin?: number;
   /**
+   * Longest an active result is served from memory, in milliseconds, however far ahead the
+   * token's `exp` is: after it Texas is asked again, so a token Texas has started to refuse (a
+   * revoked key, an `exp` decades ahead) is not accepted until its `exp`.
+   * @default 3_600_000
+   */
+  maxAge?: number;
+  /**
    * How long a token Texas called inactive is answered from memory, in milliseconds (at most
    * 60_000; 0: not at all). Short, so that a flood of one bad token does not reach Texas, and a
    * token refused by mistake (a key Texas had not fetched yet) is not refused for long.
@@ -111,6 +118,7 @@ export interface TokenValidator {
 
 export const DEFAULT_INTROSPECTION_EXPIRY_MARGIN = 5_000;
 export const DEFAULT_INACTIVE_TTL = 5_000;
+export const DEFAULT_INTROSPECTION_MAX_AGE = 3_600_000;
 export const MAX_INACTIVE_TTL = 60_000;
 export const DEFAULT_INTROSPECTION_MAX_ENTRIES = 10_000;
 export const DEFAULT_INTROSPECTION_TIMEOUT = 5_000;
@@ -130,7 +138,7 @@ const INACTIVE = 'token is not active';
  * (`POST /api/v1/introspect`). Texas checks the signature, issuer, audience and lifetime for the
  * identity provider, and does not cache; this validator does:
  *
- * - an active result until the token's `exp` (less `expiryMargin`), keyed by a SHA-256 digest of
+ * - an active result until the token's `exp` (less `expiryMargin`), at most `maxAge`, keyed by a SHA-256 digest of
  *   the token, never the token itself; an inactive one for `inactiveTtl`; a failure never;
  * - concurrent validations of one token share one request; at most `maxEntries` results;
  * - the same HTTP options as the token sources (timeouts, retries, proxy, size limit, plain http
@@ -161,6 +169,7 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
   const inactiveTtl = duration('inactiveTtl', o.inactiveTtl, DEFAULT_INACTIVE_TTL);
   if (inactiveTtl > MAX_INACTIVE_TTL) fail('inactiveTtl', `a number of milliseconds <= ${MAX_INACTIVE_TTL}`, inactiveTtl);
   const timeout = duration('timeout', o.timeout, DEFAULT_INTROSPECTION_TIMEOUT, 1);
+  const maxAge = duration('maxAge', o.maxAge, DEFAULT_INTROSPECTION_MAX_AGE, 1);
   const maxEntries = count('maxEntries', o.maxEntries, DEFAULT_INTROSPECTION_MAX_ENTRIES, 1);
   // Active results until an epoch moment (the token's exp); refusals in a store of their own, on
   // the monotonic clock (a wall-clock step back must not keep a token refused for the length of
@@ -219,7 +228,7 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
     if (result.active) {
       const exp = result.claims.exp;
       // Never beyond exp: a token without a numeric exp (Texas requires one) is not kept at all.
-      if (typeof exp === 'number' && Number.isFinite(exp)) results.set(key, result, exp * 1000 - expiryMargin, now);
+      if (typeof exp === 'number' && Number.isFinite(exp)) results.set(key, result, Math.min(exp * 1000 - expiryMargin, now + maxAge), now);
     } else {
       const monotonic = performance.now();
       refusals.set(key, result, monotonic + inactiveTtl, monotonic);

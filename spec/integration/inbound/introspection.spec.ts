@@ -79,6 +79,25 @@ describe('introspection(options).validate(token)', () => {
     expect(inspect(v, { depth: Infinity, showHidden: true })).to.not.include('token-a');
   });
 
+  it('keeps an active result for maxAge at most, however far ahead exp is', async () => {
+    clock = sinon.useFakeTimers({ now: NOW, toFake: ['Date'] });
+    texas.script(active({ sub: 'alice', exp: exp(100 * 365 * 86_400) }));
+    const v = validator();
+    await v.validate('far-exp');
+    clock.tick(3_600_000 - 1);
+    await v.validate('far-exp');
+    expect(texas.count, 'served from memory within the hour').to.equal(1);
+    clock.tick(1);
+    await v.validate('far-exp');
+    expect(texas.count, 'asked again after the default maxAge of one hour').to.equal(2);
+    const short = validator({ maxAge: 1_000 });
+    await short.validate('far-exp');
+    clock.tick(1_000);
+    await short.validate('far-exp');
+    expect(texas.count).to.equal(4);
+    expect(() => validator({ maxAge: 0 })).to.throw(TypeError, /maxAge/);
+  });
+
   it('keeps nothing for an active token without a numeric exp', async () => {
     texas.script(active({ sub: 'alice' }));
     const v = validator();
