@@ -93,6 +93,12 @@ export interface IntrospectionOptions extends HttpOptions {
    * @default 5_000
    */
   timeout?: number;
+  /**
+   * Most requests to Texas in flight at once; further validations wait for a free slot (the wait
+   * counts toward `timeout`). Bounds the sockets and Texas's load under a flood of distinct tokens.
+   * @default 32
+   */
+  concurrency?: number;
   /** How the request body is encoded; Texas takes both. @default 'json' */
   bodyFormat?: 'json' | 'form';
 }
@@ -119,6 +125,7 @@ export interface TokenValidator {
 export const DEFAULT_INTROSPECTION_EXPIRY_MARGIN = 5_000;
 export const DEFAULT_INACTIVE_TTL = 5_000;
 export const DEFAULT_INTROSPECTION_MAX_AGE = 3_600_000;
+export const DEFAULT_INTROSPECTION_CONCURRENCY = 32;
 export const MAX_INACTIVE_TTL = 60_000;
 export const DEFAULT_INTROSPECTION_MAX_ENTRIES = 10_000;
 export const DEFAULT_INTROSPECTION_TIMEOUT = 5_000;
@@ -170,6 +177,34 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
   if (inactiveTtl > MAX_INACTIVE_TTL) fail('inactiveTtl', `a number of milliseconds <= ${MAX_INACTIVE_TTL}`, inactiveTtl);
   const timeout = duration('timeout', o.timeout, DEFAULT_INTROSPECTION_TIMEOUT, 1);
   const maxAge = duration('maxAge', o.maxAge, DEFAULT_INTROSPECTION_MAX_AGE, 1);
+  const concurrency = count('concurrency', o.concurrency, DEFAULT_INTROSPECTION_CONCURRENCY, 1);
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  /** Resolves once a slot is free, or rejects when `signal` aborts first (the waiter leaves the queue). */
+  function slot(signal: AbortSignal): Promise<void> {
+    if (running < concurrency) {
+      running += 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const take = () => {
+        signal.removeEventListener('abort', leave);
+        running += 1;
+        resolve();
+      };
+      const leave = () => {
+        const at = waiting.indexOf(take);
+        if (at >= 0) waiting.splice(at, 1);
+        reject(signal.reason);
+      };
+      waiting.push(take);
+      signal.addEventListener('abort', leave, { once: true });
+    });
+  }
+  function release(): void {
+    running -= 1;
+    waiting.shift()?.();
+  }
   const maxEntries = count('maxEntries', o.maxEntries, DEFAULT_INTROSPECTION_MAX_ENTRIES, 1);
   // Active results until an epoch moment (the token's exp); refusals in a store of their own, on
   // the monotonic clock (a wall-clock step back must not keep a token refused for the length of
@@ -207,6 +242,12 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
     timer.unref();
     let body: string;
     try {
+      await slot(deadline.signal);
+    } catch (error) {
+      clearTimeout(timer);
+      throw error;
+    }
+    try {
       body = await client.send({
         subject,
         format,
@@ -216,6 +257,7 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
       });
     } finally {
       clearTimeout(timer);
+      release();
     }
     const result = parseAnswer(body, token);
     if (result === undefined) {

@@ -98,6 +98,20 @@ describe('introspection(options).validate(token)', () => {
     expect(() => validator({ maxAge: 0 })).to.throw(TypeError, /maxAge/);
   });
 
+  it('sends at most concurrency requests at once; the others wait for a slot, and all are answered', async () => {
+    texas.script(active({ sub: 'alice', exp: exp(3600) }));
+    const release = texas.hold();
+    const v = validator({ concurrency: 3 });
+    const results = Promise.all(Array.from({ length: 10 }, (_, i) => v.validate(`distinct-${i}`)));
+    for (let i = 0; i < 200 && texas.count < 3; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(texas.count, 'requests received while answers are held').to.equal(3);
+    release();
+    expect((await results).every((r) => r.active)).to.equal(true);
+    expect(texas.count).to.equal(10);
+    expect(() => validator({ concurrency: 0 })).to.throw(TypeError, /concurrency/);
+  });
+
   it('keeps nothing for an active token without a numeric exp', async () => {
     texas.script(active({ sub: 'alice' }));
     const v = validator();
