@@ -58,6 +58,19 @@ interface RequestFields {
   /** Values (secrets, assertions, user tokens) scrubbed from anything the endpoint echoes back. */
   secrets?: readonly string[];
   signal?: AbortSignal;
+  /**
+   * Made afresh before every attempt, retries included, its fields added to `body`: what may be
+   * used once only (a client assertion, whose jti the endpoint may refuse to see twice). What it
+   * returns in `secrets` is scrubbed from errors as `secrets` is. Called with the caller's signal.
+   */
+  perAttempt?: (signal: AbortSignal | undefined) => Promise<AttemptFields>;
+}
+
+/** What {@link RequestFields.perAttempt} adds to one attempt's body. */
+export interface AttemptFields {
+  fields: Record<string, string>;
+  /** Values among `fields` that must never show in an error. */
+  secrets: readonly string[];
 }
 
 /**
@@ -75,6 +88,8 @@ interface Carried {
   attemptSignal?: AbortSignal;
   /** When the current attempt was sent: a token's lifetime counts from the attempt that got it. */
   attemptStartedAt?: number;
+  /** Encodes the body for the next attempt, with what `perAttempt` makes for it. */
+  nextBody?: () => Promise<string>;
 }
 type CarriedConfig = InternalAxiosRequestConfig & Carried;
 
@@ -150,6 +165,14 @@ export class TokenClient {
       config.signal = config.callerSignal ? AbortSignal.any([config.callerSignal, attempt]) : attempt;
       return config;
     });
+    // The body of each attempt, retries included, made afresh (a new client assertion). axios runs
+    // request interceptors last-registered first, so this runs before the one above: the assertion
+    // is made before the attempt's timeout starts. A failure here (the clientAssertion callback's)
+    // reaches axios-retry without a config, so it is never retried.
+    this.#http.interceptors.request.use(async (config: CarriedConfig) => {
+      if (config.nextBody) config.data = await config.nextBody();
+      return config;
+    });
     // Every error answer, retried or final: the next request waits as long as it asks, up to
     // maxRetryAfter (a longer wait is not honoured at all: that answer fails with throttled).
     this.#http.interceptors.response.use(undefined, (error: unknown) => {
@@ -199,13 +222,25 @@ export class TokenClient {
   }
 
   async #exchange(request: TokenRequest): Promise<{ body: string; sentAt: number }> {
-    const data = request.format === 'json' ? JSON.stringify(request.body) : formEncode(request.body);
+    const encode = (body: TokenRequest['body']) => (request.format === 'json' ? JSON.stringify(body) : formEncode(body));
+    // Every attempt's secrets, so that an error scrubs whatever any attempt sent.
+    const secrets = [...(request.secrets ?? [])];
+    const sending: TokenRequest = { ...request, secrets };
+    const { perAttempt } = request;
+    const nextBody = perAttempt
+      ? async () => {
+          const attempt = await perAttempt(request.signal);
+          secrets.push(...attempt.secrets);
+          return encode({ ...request.body, ...attempt.fields });
+        }
+      : undefined;
+    const data = nextBody ? undefined : encode(request.body);
     const contentType = request.format === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
     const started = Date.now();
     try {
       await this.#ready();
       await this.#waitAsAsked(request);
-      const config: Carried = { callerSignal: request.signal };
+      const config: Carried = { callerSignal: request.signal, ...(nextBody && { nextBody }) };
       const response = await this.#http.post<string>(this.endpoint.url, data, {
         headers: { 'Content-Type': contentType },
         ...config,
@@ -213,7 +248,7 @@ export class TokenClient {
       const sentAt = (response.config as CarriedConfig).attemptStartedAt ?? started;
       return { body: typeof response.data === 'string' ? response.data : '', sentAt };
     } catch (error) {
-      throw toTokenError(error, request, this.#boundary);
+      throw toTokenError(error, sending, this.#boundary);
     }
   }
 

@@ -7,7 +7,7 @@ export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-typ
 
 /**
  * How long an assertion is valid, in seconds. Entra ID takes one to ten minutes; a new assertion is
- * made for every token request, so it only has to outlive one request and its retries.
+ * made for every attempt of a token request, so it only has to outlive one attempt.
  */
 export const ASSERTION_LIFETIME_SECONDS = 300;
 
@@ -86,7 +86,8 @@ function allowedAlgs(key: KeyObject): string[] {
 /**
  * A fresh client assertion (RFC 7523 section 3, as Entra ID documents it): `iss` = `sub` = the
  * client id, `aud` = the token endpoint, a new `jti`, `iat` = `nbf` = now, `exp` a few minutes on.
- * Made for every token request: the endpoint may refuse a `jti` it has already seen.
+ * Made for every attempt of a token request, retries included: the endpoint may refuse a `jti` it
+ * has already seen.
  */
 export async function signClientAssertion(signingKey: AssertionKey, claims: AssertionClaims): Promise<string> {
   // jose is loaded on the first assertion, not when the package is imported: most services use a

@@ -2,7 +2,7 @@ import type { JWK } from 'jose';
 import { withCache, type CachedTokenSource, type SourceCacheOptions } from '../cache/with-cache.js';
 import { TokenError, isTokenError } from '../errors.js';
 import { parseEndpoint } from '../http/endpoint.js';
-import { TokenClient, type HttpOptions } from '../http/token-client.js';
+import { TokenClient, type AttemptFields, type HttpOptions } from '../http/token-client.js';
 import { assertScope, fail, forMessage, optionalObject, optionalString } from '../options.js';
 import { checkCertificate, signCertificateAssertion, type CertificateCredential } from './certificate.js';
 import { CLIENT_ASSERTION_TYPE, importAssertionKey, signClientAssertion } from './client-assertion.js';
@@ -19,14 +19,15 @@ export interface ClientCredentialsOptions extends SourceCacheOptions, HttpOption
    */
   clientSecret?: string;
   /**
-   * A private JWK (an object or its JSON string) for private_key_jwt: each token request carries a
-   * fresh client assertion signed with it instead of a secret. It must have `kid`; `alg` defaults to
+   * A private JWK (an object or its JSON string) for private_key_jwt: each attempt of a token
+   * request carries a fresh client assertion (a new jti) signed with it instead of a secret. It must have `kid`; `alg` defaults to
    * RS256 for RSA keys. Give this or `clientSecret`, not both.
    * @default process.env.AZURE_APP_JWK, when no client secret is given or set
    */
   privateJwk?: JWK | string;
   /**
-   * Makes the client assertion: called for every token request, its string sent as
+   * Makes the client assertion: called for every attempt of a token request (a retry after a 5xx
+   * or a timeout included, so that no assertion is sent twice), its string sent as
    * `client_assertion` (jwt-bearer type) instead of a secret, for assertions minted elsewhere (a
    * vault, an HSM, another federation). Its failure is a `TokenError` (code `unknown`) with the
    * callback's error as `cause`; a `TokenError` it throws is passed on as it is. The assertion
@@ -34,7 +35,7 @@ export interface ClientCredentialsOptions extends SourceCacheOptions, HttpOption
    */
   clientAssertion?: (context: ClientAssertionContext) => string | Promise<string>;
   /**
-   * A certificate credential: each token request carries a fresh assertion signed (PS256) with the
+   * A certificate credential: each attempt of a token request carries a fresh assertion signed (PS256) with the
    * key, with `x5t#S256` (and `x5c` when `sendChain`). Checked at creation: an RSA key matching an
    * unexpired certificate. Give this, `clientSecret`, `privateJwk` or `clientAssertion`.
    */
@@ -65,8 +66,8 @@ export interface ClientCredentialsVariant {
   retryExpiredAssertion?: boolean;
 }
 
-/** How the client proves who it is: the form fields it adds to each token request. */
-type ClientAuthentication = (scope: string, signal?: AbortSignal) => Promise<{ fields: Record<string, string>; secrets: string[] }>;
+/** How the client proves who it is: the form fields it adds to each attempt of a token request. */
+type ClientAuthentication = (scope: string, signal?: AbortSignal) => Promise<AttemptFields>;
 
 /**
  * The OAuth 2.0 client credentials grant, as Entra ID speaks it (form body, one `/.default` scope
@@ -100,17 +101,16 @@ export function clientCredentialsGrant(o: ClientCredentialsOptions, variant: Cli
   const authenticate = clientAuthentication(o, clientId, endpoint.url, endpoint.label);
   const client = new TokenClient(endpoint, o);
 
-  const request = async (scope: string, signal: AbortSignal | undefined) => {
-    const { fields, secrets } = await authenticate(scope, signal);
-    // The grant has no "skip cache": every request is a new token, forced or not.
-    return client.post({
+  const request = (scope: string, signal: AbortSignal | undefined) =>
+    // The grant has no "skip cache": every request is a new token, forced or not. The client's
+    // proof is made for each attempt, so a retry never sends an assertion already spent.
+    client.post({
       scope,
       format: 'form',
       signal,
-      secrets,
-      body: { grant_type: 'client_credentials', client_id: clientId, scope, ...fields },
+      perAttempt: (attemptSignal) => authenticate(scope, attemptSignal),
+      body: { grant_type: 'client_credentials', client_id: clientId, scope },
     });
-  };
   return withCache(
     async (scope, { signal }) => {
       assertScope(scope);

@@ -8,8 +8,8 @@ import { clientCredentialsGrant } from './client-credentials.js';
 /** Options of {@link workloadIdentity}. Every field is optional when the environment has it. */
 export interface WorkloadIdentityOptions extends SourceCacheOptions, HttpOptions {
   /**
-   * The federated token file (a Kubernetes service-account token), read afresh for every token
-   * request because it is rotated in place. On NAIS: `process.env.NAIS_SERVICE_ACCOUNT_TOKEN_PATH`.
+   * The federated token file (a Kubernetes service-account token), read afresh for every attempt
+   * of a token request because it is rotated in place. On NAIS: `process.env.NAIS_SERVICE_ACCOUNT_TOKEN_PATH`.
    * @default process.env.AZURE_FEDERATED_TOKEN_FILE
    */
   tokenFile?: string;
