@@ -20,8 +20,13 @@ interface Entry {
   readonly fetched: FetchedToken;
   /** Past this the token is never served (expiry margin). */
   readonly serveUntil: number;
-  /** From this on a caller triggers one background refresh (moved later after a failed one). */
-  refreshAt: number;
+  /** From this on a caller triggers one background refresh (epoch ms: it follows the token's `exp`). */
+  readonly refreshAt: number;
+  /**
+   * After a failed background refresh, no new one before this (monotonic ms, `performance.now()`):
+   * a backoff is a wait, so a step of the wall clock must neither shorten nor stretch it.
+   */
+  retryNotBefore: number;
   /** Consecutive failed background refreshes, for the backoff. */
   failures: number;
   /** A 401 told us the API refuses this token: it is not served, and a fetch returning it again is forced. */
@@ -75,12 +80,14 @@ export class TokenStore {
       this.#entries.delete(key); // never hold a token past its use
       return undefined;
     }
-    return { token: entry.fetched.token, refreshDue: now >= entry.refreshAt };
+    return { token: entry.fetched.token, refreshDue: now >= entry.refreshAt && performance.now() >= entry.retryNotBefore };
   }
 
   has(key: string): boolean {
     const entry = this.#entries.get(key);
-    return entry !== undefined && !entry.rejected && Date.now() < entry.refreshAt;
+    if (entry === undefined || entry.rejected) return false;
+    const now = Date.now();
+    return now < entry.serveUntil && (now < entry.refreshAt || performance.now() < entry.retryNotBefore);
   }
 
   get(key: string): FetchedToken | undefined {
@@ -98,7 +105,7 @@ export class TokenStore {
     const asked = fetched.token.refreshAt;
     const refreshAt = typeof asked === 'number' && Number.isFinite(asked) ? Math.min(ownRule, asked) : ownRule;
     this.#entries.delete(key); // re-insert: the Map's order is the order of writes, oldest first
-    this.#entries.set(key, { fetched, serveUntil, refreshAt, failures: 0, rejected: false });
+    this.#entries.set(key, { fetched, serveUntil, refreshAt, retryNotBefore: 0, failures: 0, rejected: false });
     const now = Date.now();
     if (now >= this.#nextSweep) this.sweep(now);
     if (this.#entries.size > maxEntries) this.#evict();
@@ -141,14 +148,15 @@ export class TokenStore {
 
   /**
    * A background refresh failed: keep serving the current token and try again after an
-   * exponential backoff, never later than the moment it stops being served.
+   * exponential backoff, never later than the moment it stops being served (past `serveUntil` the
+   * entry is gone, and the next caller fetches whatever the backoff says).
    */
-  refreshFailed(key: string, now = Date.now()): void {
+  refreshFailed(key: string): void {
     const entry = this.#entries.get(key);
     if (entry === undefined) return;
     const backoff = Math.min(MAX_REFRESH_BACKOFF, FIRST_REFRESH_BACKOFF * 2 ** entry.failures);
     entry.failures += 1;
-    entry.refreshAt = Math.min(entry.serveUntil, now + backoff * (0.5 + Math.random() / 2));
+    entry.retryNotBefore = performance.now() + backoff * (0.5 + Math.random() / 2);
   }
 
   /** Drops the oldest written entries until the bound holds: O(1) per write, as the Map keeps write order. */

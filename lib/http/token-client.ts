@@ -133,7 +133,11 @@ export class TokenClient {
   readonly #maxResponseSize: number;
   readonly #route: RoutePlan;
   readonly #http: AxiosInstance;
-  /** Not before this time (ms): the endpoint's last `Retry-After`. */
+  /**
+   * Not before this time: the endpoint's last `Retry-After`, on the monotonic clock
+   * (`performance.now()`), so that a step of the wall clock (NTP, a VM restore) neither blocks
+   * fetches for the length of the step nor ends the wait early.
+   */
   #notBefore = 0;
   /** Set on the first request through a proxy to an https endpoint: the tunnelling agent, loaded. */
   #tunnel: Promise<void> | undefined;
@@ -177,7 +181,7 @@ export class TokenClient {
     // maxRetryAfter (a longer wait is not honoured at all: that answer fails with throttled).
     this.#http.interceptors.response.use(undefined, (error: unknown) => {
       const asked = error instanceof AxiosError ? retryAfter(error) : 0;
-      if (asked > 0 && asked <= this.#maxRetryAfter) this.#notBefore = Math.max(this.#notBefore, Date.now() + asked);
+      if (asked > 0 && asked <= this.#maxRetryAfter) this.#notBefore = Math.max(this.#notBefore, performance.now() + asked);
       return Promise.reject(error);
     });
     axiosRetry(this.#http, {
@@ -259,7 +263,7 @@ export class TokenClient {
    * deadline) ends the wait.
    */
   async #waitAsAsked(request: TokenRequest): Promise<void> {
-    const wait = this.#notBefore - Date.now();
+    const wait = this.#notBefore - performance.now();
     if (wait <= 0) return;
     await pause(wait, request.signal);
     if (request.signal?.aborted) {

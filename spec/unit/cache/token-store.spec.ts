@@ -7,7 +7,7 @@ const policy = { expiryMargin: 30_000, refreshAhead: 60_000, maxEntries: 3 };
 describe('TokenStore', () => {
   let clock: sinon.SinonFakeTimers;
   beforeEach(() => {
-    clock = sinon.useFakeTimers({ now: 1_000_000, toFake: ['Date'] });
+    clock = sinon.useFakeTimers({ now: 1_000_000, toFake: ['Date', 'performance'] });
   });
   afterEach(() => clock.restore());
 
@@ -77,6 +77,29 @@ describe('TokenStore', () => {
     expect(store.isRejected('a', 'other')).to.equal(false);
     put(store, 'a', 3_600_000, 'new');
     expect(store.isRejected('a', 'tok')).to.equal(false);
+  });
+
+  it('times the backoff after a failed refresh on the monotonic clock: a wall-clock step forward does not cut it short', () => {
+    const store = new TokenStore(policy);
+    put(store, 'a', 1_000_000); // serve until 970 s, refresh from 940 s
+    clock.tick(945_000);
+    store.refreshFailed('a'); // the next refresh from 0.5-1 s on
+    clock.setSystemTime(Date.now() + 10_000); // the wall clock jumps; no time has passed
+    expect(store.lookup('a')?.refreshDue).to.equal(false);
+    expect(store.has('a')).to.equal(true); // p-memoize's view: still fresh, no refresh through it
+    clock.tick(1_000);
+    expect(store.lookup('a')?.refreshDue).to.equal(true);
+    expect(store.has('a')).to.equal(false);
+  });
+
+  it('never calls an entry fresh past the moment it stops being served, whatever the backoff', () => {
+    const store = new TokenStore(policy);
+    put(store, 'a', 100_000); // serve until 90 s
+    clock.tick(89_500);
+    for (let i = 0; i < 10; i++) store.refreshFailed('a'); // a backoff of 15-30 s
+    expect(store.has('a')).to.equal(true);
+    clock.tick(500);
+    expect(store.has('a')).to.equal(false);
   });
 
   it('moves the next refresh later after a failed one, still serving until the margin', () => {

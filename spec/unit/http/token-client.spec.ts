@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import nock from 'nock';
+import sinon from 'sinon';
 import { TokenError } from '../../../lib/errors.js';
 import { parseEndpoint } from '../../../lib/http/endpoint.js';
 import { TokenClient } from '../../../lib/http/token-client.js';
@@ -193,6 +194,36 @@ describe('TokenClient: time', () => {
     expect(error).to.include({ code: 'unknown', oauthError: 'too_many_requests', status: 429 });
     expect((await client.post({ scope: 's', format: 'form', body: {} })).token).to.equal('good');
     expect(nextAt - throttledAt).to.be.at.least(900); // waited as asked (a lower bound, not a timing)
+  });
+
+  describe('a step of the wall clock (NTP, a VM restore) while a Retry-After is pending', () => {
+    let clock: sinon.SinonFakeTimers | undefined;
+    afterEach(() => clock?.restore());
+
+    it('does not block the next request for the length of a 2 h step back', async () => {
+      nock(ORIGIN).post(PATH).reply(429, { error: 'too_many_requests' }, { 'retry-after': '1' }).post(PATH).reply(200, GOOD);
+      const client = new TokenClient(endpoint, { retries: 0 });
+      await client.post({ scope: 's', format: 'form', body: {} }).catch(() => {});
+      clock = sinon.useFakeTimers({ now: Date.now() - 2 * 3_600_000, toFake: ['Date'], shouldAdvanceTime: true });
+      // On the wall clock the wait would now end in 2 h; the deadline ends it with timeout after 10 s.
+      const answer = await client.post({ scope: 's', format: 'form', body: {}, signal: AbortSignal.timeout(10_000) });
+      expect(answer.token).to.equal('good');
+    });
+
+    it('still waits as asked after a 2 h step forward', async () => {
+      let throttledAt = 0;
+      let nextAt = 0;
+      nock(ORIGIN)
+        .post(PATH)
+        .reply(() => ((throttledAt = performance.now()), [429, { error: 'too_many_requests' }, { 'retry-after': '1' }]))
+        .post(PATH)
+        .reply(() => ((nextAt = performance.now()), [200, GOOD]));
+      const client = new TokenClient(endpoint, { retries: 0 });
+      await client.post({ scope: 's', format: 'form', body: {} }).catch(() => {});
+      clock = sinon.useFakeTimers({ now: Date.now() + 2 * 3_600_000, toFake: ['Date'], shouldAdvanceTime: true });
+      expect((await client.post({ scope: 's', format: 'form', body: {} })).token).to.equal('good');
+      expect(nextAt - throttledAt).to.be.at.least(900); // waited as asked (a lower bound, not a timing)
+    });
   });
 
   it('does not hold the next request for a Retry-After longer than maxRetryAfter (that answer failed with throttled)', async () => {
