@@ -26,6 +26,19 @@ describe('Redactor', () => {
     });
   }
 
+  const single: [string, string, string][] = [
+    ['a space as + alone (a form body)', 'client secret value', 'client+secret+value'],
+    ['with JSON short escapes (\\/ and \\n)', 'path/to\nsecret-value', 'path\\/to\\nsecret-value'],
+    ['with \\xHH escapes', 'path/to-secret-value', 'path\\x2fto\\x2dsecret-value'],
+    ['with named HTML entities', 'a&b<c>d"e-secret', 'a&amp;b&lt;c&gt;d&quot;e-secret'],
+  ];
+  for (const [name, secret, echoed] of single) {
+    it(`scrubs a secret echoed ${name}, in that form only`, () => {
+      expect(new Redactor([secret]).redact(`<${echoed}>`)).to.equal(`<${REDACTED}>`);
+      expect(new Redactor([secret]).finds(echoed)).to.equal(true);
+    });
+  }
+
   it('scrubs every occurrence, of every secret, the longer first', () => {
     const redactor = new Redactor(['secret-one', 'secret-one-and-more', 'other-secret']);
     expect(redactor.redact('a secret-one-and-more b secret-one c other%2Dsecret d secret-one')).to.equal(
@@ -57,6 +70,11 @@ describe('proxySecrets()', () => {
       'team:p@ss word',
       Buffer.from('team:p@ss word').toString('base64'),
     ]);
+  });
+
+  it('gives what there is for a proxy with only a user name or only a password', () => {
+    expect(proxySecrets(new URL('http://team-user@proxy:8088'))).to.include(Buffer.from('team-user:').toString('base64'));
+    expect(proxySecrets(new URL('http://:only-a-password@proxy:8088'))).to.include('only-a-password');
   });
 
   it('gives nothing for a proxy without credentials', () => {
