@@ -2,6 +2,9 @@
 // current one, kept apart from the two interceptor handlers so that each can go when the range
 // drops the release that needs it. Each says which releases need it and why.
 
+import type { AccessToken } from '../types.js';
+import type { RedactionNote } from './redact-error.js';
+
 /**
  * Whether this axios honours `allowAbsoluteUrls: false` everywhere. The option came in 1.8.0, and the
  * http adapter followed it only from 1.8.2 (CVE-2025-27152); an older axios sends an absolute URL
@@ -16,18 +19,23 @@ export function honoursAllowAbsoluteUrls(version: string | undefined): boolean {
  * The last tokens an interceptor attached. axios before 1.21 drops symbol keys when it merges a
  * config, so a config re-sent through the instance (a user's interceptor, with `token: false` or
  * to another origin) arrives without our record but with the copied headers, our `Authorization`
- * among them: it is recognised by its value. Bounded, so a rotating token does not grow it.
+ * among them: it is recognised by its value. Bounded, so a rotating token does not grow it. Each
+ * token keeps what an error shows in its place (its scope and expiry), since the error that needs
+ * it may come from a config whose record axios dropped.
  */
 export class RecentTokens {
   static readonly #MAX = 16;
-  readonly #tokens = new Set<string>();
+  readonly #tokens = new Map<string, RedactionNote>();
   /** Per request: the cached token is the same string each time, so the lookup hashes nothing new. */
-  add(token: string): void {
-    if (this.#tokens.has(token)) return;
-    this.#tokens.add(token);
-    if (this.#tokens.size > RecentTokens.#MAX) this.#tokens.delete(this.#tokens.values().next().value!);
+  add(token: AccessToken, scope: string): void {
+    if (this.#tokens.has(token.token)) return;
+    this.#tokens.set(token.token, { scope, expiresAt: token.expiresAt });
+    if (this.#tokens.size > RecentTokens.#MAX) this.#tokens.delete(this.#tokens.keys().next().value!);
   }
   has(token: string): boolean {
     return this.#tokens.has(token);
+  }
+  noteOf(token: string): RedactionNote | undefined {
+    return this.#tokens.get(token);
   }
 }

@@ -1,6 +1,7 @@
 import axios, {
   AxiosHeaders,
   CanceledError,
+  type AxiosError,
   type AxiosInstance,
   type AxiosResponse,
   type InternalAxiosRequestConfig,
@@ -14,6 +15,7 @@ import { checkTokenOption, scopeFor } from '../request-policy/token-option.js';
 import type { AccessToken, TokenSource } from '../types.js';
 import './augment.js';
 import { RecentTokens } from './old-axios.js';
+import { bearerOf, REDACTED_PREFIX, redactError } from './redact-error.js';
 import { guardRedirects } from './redirect-guard.js';
 import { describeRequest, requestTargets } from './request-target.js';
 
@@ -69,6 +71,8 @@ class Sent {
   readonly #source: TokenSource;
   constructor(
     readonly scope: string,
+    /** When the token expires (epoch ms): kept in place of the token where an error shows the request. */
+    readonly expiresAt: number,
     token: string,
     /** The body before axios serialised it, so that a retry serialises it once, not twice. */
     data: unknown,
@@ -118,7 +122,9 @@ function isRetry(option: unknown): option is Retry {
 function forget(config: Tracked, attached: RecentTokens): void {
   config[SENT] = undefined;
   const value = config.headers.get('Authorization');
-  if (typeof value === 'string' && value.startsWith('Bearer ') && attached.has(value.slice(7))) config.headers.delete('Authorization');
+  if (typeof value === 'string' && (value.startsWith(REDACTED_PREFIX) || (value.startsWith('Bearer ') && attached.has(value.slice(7))))) {
+    config.headers.delete('Authorization');
+  }
 }
 
 // The retry re-sends the request exactly as the interceptors left it: its config already holds the
@@ -186,6 +192,17 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
     );
   }
 
+  /**
+   * Replaces the token this interceptor attached wherever the error shows the request, before the
+   * error goes on (see redact-error.ts): every later handler, and the caller's logger, see a note
+   * of it. An `Authorization` of the user's own (`token: false`) is not one of ours and stays.
+   */
+  function redactOwn(error: AxiosError): void {
+    const token = bearerOf(error.config);
+    const note = token === undefined ? undefined : attached.noteOf(token);
+    if (note !== undefined) redactError(error, token!, note);
+  }
+
   return {
     async request(config) {
       const option = config.token;
@@ -211,15 +228,17 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       // Ours wins over any Authorization the request has, `false` included; and axios's `auth`
       // (Basic) would make the http adapter drop ours, so it goes too.
       config.headers.set('Authorization', `Bearer ${token.token}`, true);
-      attached.add(token.token);
+      attached.add(token, scope);
       if (config.auth !== undefined) config.auth = undefined;
       guardRedirects(config, origin);
-      tracked[SENT] = new Sent(scope, token.token, config.data, source);
+      tracked[SENT] = new Sent(scope, token.expiresAt, token.token, config.data, source);
       return config;
     },
 
     async responseError(error) {
-      if (!axios.isAxiosError(error) || !error.config || !error.response) throw error;
+      if (!axios.isAxiosError(error) || !error.config) throw error;
+      redactOwn(error);
+      if (!error.response) throw error;
       const config = error.config;
       const sent = (config as Tracked)[SENT];
       // A retry's config (and every config derived from it) carries the marker: never a second retry.
@@ -242,7 +261,14 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       headers.set('Authorization', `Bearer ${fresh.token}`, true);
       // The same URL, baseURL and redirect guard as the refused request: the same origin, named.
       // The spread copies the record too; the marker makes every handler that sees it again let go.
-      return resend.request({ ...config, headers, data: sent.data, token: marker });
+      attached.add(fresh, sent.scope);
+      try {
+        return await resend.request({ ...config, headers, data: sent.data, token: marker });
+      } catch (retryError) {
+        // The retry's error goes to the handlers after this one, and to the caller, from here.
+        if (axios.isAxiosError(retryError)) redactOwn(retryError);
+        throw retryError;
+      }
     },
   };
 }

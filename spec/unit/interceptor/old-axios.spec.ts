@@ -9,13 +9,21 @@ describe('workarounds for older axios releases (lib/interceptor/old-axios.ts)', 
 
   it('recognises the last 16 tokens attached, and forgets the oldest beyond that', () => {
     const recent = new RecentTokens();
-    for (let n = 1; n <= 16; n++) recent.add(`t${n}`);
-    recent.add('t1'); // already known: does not count as new
+    const token = (value: string) => ({ token: value, expiresAt: 1_000, tokenType: 'Bearer' });
+    for (let n = 1; n <= 16; n++) recent.add(token(`t${n}`), 'api://a/.default');
+    recent.add(token('t1'), 'api://a/.default'); // already known: does not count as new
     expect(recent.has('t1')).to.equal(true);
-    recent.add('t17');
+    recent.add(token('t17'), 'api://a/.default');
     expect(recent.has('t1')).to.equal(false);
     expect(recent.has('t2')).to.equal(true);
     expect(recent.has('t17')).to.equal(true);
     expect(recent.has('never')).to.equal(false);
+  });
+
+  it("keeps each token's scope and expiry, for the note an error shows in its place", () => {
+    const recent = new RecentTokens();
+    recent.add({ token: 'tok', expiresAt: 1_700_000_000_000, tokenType: 'Bearer' }, 'api://b/.default');
+    expect(recent.noteOf('tok')).to.deep.equal({ scope: 'api://b/.default', expiresAt: 1_700_000_000_000 });
+    expect(recent.noteOf('other')).to.equal(undefined);
   });
 });
