@@ -75,8 +75,10 @@ function redactRequest(request: unknown, token: string, replacement: string, see
   // socket's, both holding the raw header block.
   if (Array.isArray(req.outputData)) for (const chunk of req.outputData as Headerish[]) redactTable(chunk, token, replacement);
   const socket = req.socket as Headerish | null | undefined;
-  if (socket !== null && typeof socket === 'object' && typeof socket._pendingData === 'string') {
-    socket._pendingData = replaceIn(socket._pendingData, token, replacement);
+  if (socket !== null && typeof socket === 'object') {
+    if (typeof socket._pendingData === 'string') socket._pendingData = replaceIn(socket._pendingData, token, replacement);
+    // A socket of an interception library (nock, msw: @mswjs/interceptors) keeps a fetch Request.
+    redactRequest(socket.request, token, replacement, seen);
   }
   // follow-redirects (behind the http adapter): its wrapper is the error's request when no
   // response came (a refused connection), else it hangs on the native request as `_redirectable`.

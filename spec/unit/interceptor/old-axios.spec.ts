@@ -9,7 +9,7 @@ describe('workarounds for older axios releases (lib/interceptor/old-axios.ts)', 
 
   it('recognises the last 16 tokens attached, and forgets the oldest beyond that', () => {
     const recent = new RecentTokens();
-    const token = (value: string) => ({ token: value, expiresAt: 1_000, tokenType: 'Bearer' });
+    const token = (value: string) => ({ token: value, expiresAt: 1_000 });
     for (let n = 1; n <= 16; n++) recent.add(token(`t${n}`), 'api://a/.default');
     recent.add(token('t1'), 'api://a/.default'); // already known: does not count as new
     expect(recent.has('t1')).to.equal(true);
@@ -22,7 +22,7 @@ describe('workarounds for older axios releases (lib/interceptor/old-axios.ts)', 
 
   it("keeps each token's scope and expiry, for the note an error shows in its place", () => {
     const recent = new RecentTokens();
-    recent.add({ token: 'tok', expiresAt: 1_700_000_000_000, tokenType: 'Bearer' }, 'api://b/.default');
+    recent.add({ token: 'tok', expiresAt: 1_700_000_000_000 }, 'api://b/.default');
     expect(recent.noteOf('tok')).to.deep.equal({ scope: 'api://b/.default', expiresAt: 1_700_000_000_000 });
     expect(recent.noteOf('other')).to.equal(undefined);
   });
