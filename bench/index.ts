@@ -37,7 +37,7 @@ function identity() {
       }
       posts += 1;
       await new Promise((resolve) => setTimeout(resolve, 5));
-      const scope = new URLSearchParams(String(request.body)).get('scope');
+      const scope = new URLSearchParams(typeof request.body === 'string' ? request.body : '').get('scope');
       return { status: 200, headers, request, bodyAsText: JSON.stringify({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: `identity-${posts}`, scope }) };
     },
   };

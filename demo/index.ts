@@ -20,8 +20,8 @@ const statuses: number[] = [];
 const client = axios.create({ baseURL: apiUrl });
 client.interceptors.response.use(
   (response) => (statuses.push(response.status), response),
-  (error: { response?: { status: number } }) => {
-    if (error.response) statuses.push(error.response.status);
+  (error: unknown) => {
+    if (axios.isAxiosError(error) && error.response) statuses.push(error.response.status);
     return Promise.reject(error);
   },
 );

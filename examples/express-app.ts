@@ -17,11 +17,11 @@ export function createApp(env: Record<string, string | undefined> = process.env)
 
   const app = express();
   app.get('/things', async (_req, res) => {
-    const { data } = await api.get('/things'); // Express 5 passes a rejection to the error handler
+    const { data } = await api.get<unknown>('/things'); // Express 5 passes a rejection to the error handler
     res.json({ things: data });
   });
   app.get('/broken', async (_req, res) => {
-    const { data } = await api.get('/things', { token: { scope: 'api://unknown/.default' } });
+    const { data } = await api.get<unknown>('/things', { token: { scope: 'api://unknown/.default' } });
     res.json(data);
   });
 

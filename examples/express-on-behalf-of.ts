@@ -22,7 +22,7 @@ export async function main(env: Record<string, string | undefined> = process.env
   const app = express();
   app.use(captureUserToken()); // after your own authentication, before the routes
   app.get('/profile', async (_req, res) => {
-    const { data } = await otherApi.get('/whoami'); // exchanged for this request's user
+    const { data } = await otherApi.get<unknown>('/whoami'); // exchanged for this request's user
     res.json({ otherApi: data });
   });
   // A request without a user token, or a refused exchange, is the caller's problem: 401.

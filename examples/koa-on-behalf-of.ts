@@ -37,7 +37,7 @@ export async function main(env: Record<string, string | undefined> = process.env
   });
   app.use(captureUserTokenKoa()); // after your own authentication, before the routes
   app.use(async (ctx) => {
-    const { data } = await otherApi.get('/whoami'); // exchanged for this request's user
+    const { data } = await otherApi.get<unknown>('/whoami'); // exchanged for this request's user
     ctx.body = { otherApi: data };
   });
 

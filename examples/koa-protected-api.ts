@@ -42,7 +42,7 @@ export async function main(env: Record<string, string | undefined> = process.env
   app.use(requireTokenKoa({ identityProvider: 'entra_id', endpoint: env.NAIS_TOKEN_INTROSPECTION_ENDPOINT }));
   app.use(async (ctx) => {
     const auth = ctx.state.auth as RequestAuth;
-    const { data } = await otherApi.get('/whoami'); // on behalf of this caller: no captureUserTokenKoa()
+    const { data } = await otherApi.get<unknown>('/whoami'); // on behalf of this caller: no captureUserTokenKoa()
     ctx.body = { me: auth.claims.sub, otherApi: data };
   });
 

@@ -25,7 +25,7 @@ export async function main(env: Record<string, string | undefined> = process.env
   // Every route under /api needs a token Texas says is valid for this app (Entra ID).
   app.use('/api', requireToken({ identityProvider: 'entra_id', endpoint: env.NAIS_TOKEN_INTROSPECTION_ENDPOINT }));
   app.get('/api/profile', async (req, res) => {
-    const { data } = await otherApi.get('/whoami'); // on behalf of this caller: no captureUserToken()
+    const { data } = await otherApi.get<unknown>('/whoami'); // on behalf of this caller: no captureUserToken()
     res.json({ me: req.auth?.claims.sub, otherApi: data });
   });
   // This route also needs an app role: without it, 403.

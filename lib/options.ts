@@ -25,7 +25,12 @@ export function describeValue(value: unknown): string {
   }
   if (value === null || Array.isArray(value)) return value === null ? 'null' : 'an array';
   if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+  // A function's text is its source: nothing a message about a wrong option should carry.
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || typeof value === 'symbol') {
+    return `${typeof value} ${String(value)}`;
+  }
+  return 'undefined';
 }
 
 function problem(name: string, expected: string, value: unknown): TypeError {

@@ -32,7 +32,7 @@ export default async function run(): Promise<void> {
     // The middleware on its own: a request object, a next() that resolves when it is called.
     const req = { headers: { authorization: `Bearer ${token}` } };
     const throughMiddleware = () =>
-      new Promise<void>((resolve, reject) => middleware(req, undefined, (error?: unknown) => (error ? reject(error) : resolve())));
+      new Promise<void>((resolve, reject) => middleware(req, undefined, (error?: unknown) => (error === undefined ? resolve() : reject(new Error('bench: the middleware passed an error to next()', { cause: error })))));
 
     const es256 = createLocalJWKSet(texas.jwks('entra_id'));
     const options = { issuer: `${texas.url}/entra_id`, audience: texas.audiences.entra_id };

@@ -78,7 +78,7 @@ function identity(endpoint: Endpoint) {
         const metadata = { token_endpoint: 'https://login.test/tenant/oauth2/v2.0/token', issuer: 'https://login.test/tenant/v2.0', authorization_endpoint: 'https://login.test/tenant/oauth2/v2.0/authorize', jwks_uri: 'https://login.test/keys', end_session_endpoint: 'https://login.test/logout' };
         return { status: 200, headers, request, bodyAsText: JSON.stringify(metadata) };
       }
-      const response = await fetch(endpoint.url, { method: 'POST', body: String(request.body), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const response = await fetch(endpoint.url, { method: 'POST', body: typeof request.body === 'string' ? request.body : '', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       return { status: response.status, headers, request, bodyAsText: await response.text() };
     },
   };

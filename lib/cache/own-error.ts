@@ -25,7 +25,7 @@ export function ownError(error: unknown, scope: string): unknown {
   if (isTokenError(error)) return copyTokenError(error);
   if (error instanceof DOMException) return withStackOf(() => new DOMException(error.message, error.name), error);
   try {
-    const copy = Object.create(Object.getPrototypeOf(error), Object.getOwnPropertyDescriptors(error)) as Error;
+    const copy = Object.create(Object.getPrototypeOf(error) as object | null, Object.getOwnPropertyDescriptors(error)) as Error;
     void String(copy.name);
     void String(copy.message);
     keepStack(copy, error as Error);

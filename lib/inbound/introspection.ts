@@ -335,7 +335,7 @@ function parseAnswer(body: string, token: string): IntrospectionResult | undefin
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
   const { active, ...rest } = json as Record<string, unknown>;
-  if (active === true) return Object.freeze({ active: true, claims: deepFreeze(rest) as TokenClaims });
+  if (active === true) return Object.freeze({ active: true, claims: deepFreeze(rest) });
   if (active !== false) return undefined;
   const error = rest.error;
   // Texas's reason, unless it shows the token (or a part long enough to matter): then a generic one.

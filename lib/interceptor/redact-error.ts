@@ -67,7 +67,7 @@ function redactRequest(request: unknown, token: string, replacement: string, see
     if (symbol.description === 'kOutHeaders') {
       const table = req[symbol];
       if (table !== null && typeof table === 'object') {
-        for (const entry of Object.values(table as object)) redactTable(entry, token, replacement);
+        for (const entry of Object.values(table)) redactTable(entry, token, replacement);
       }
     }
   }

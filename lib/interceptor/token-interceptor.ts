@@ -46,12 +46,15 @@ export interface TokenInterceptorOptions {
   origins?: readonly string[];
 }
 
-/** The two handlers, for `instance.interceptors.request.use` and `.response.use(undefined, …)`. */
+/**
+ * The two handlers, for `instance.interceptors.request.use` and `.response.use(undefined, …)`.
+ * Neither uses `this`: pass them detached (`use(interceptor.request)`).
+ */
 export interface TokenInterceptor {
   /** Sets `Authorization: Bearer …` on a request config. */
-  request(config: InternalAxiosRequestConfig): Promise<InternalAxiosRequestConfig>;
+  request(this: void, config: InternalAxiosRequestConfig): Promise<InternalAxiosRequestConfig>;
   /** Retries a request whose token was refused, once; rethrows everything else unchanged. */
-  responseError(error: unknown): Promise<AxiosResponse>;
+  responseError(this: void, error: unknown): Promise<AxiosResponse>;
 }
 
 /**

@@ -83,24 +83,24 @@ export function metricHandlers(provider: () => MeterProvider, scopeName: string)
   };
 
   return {
-    tokenRequest(event: TokenRequestEvent): void {
+    tokenRequest(this: void, event: TokenRequestEvent): void {
       const m = instruments();
       const attributes = { [SOURCE]: event.source, [REASON]: event.reason, [OUTCOME]: event.outcome, ...errorType(event.outcome, event.code) };
       m.tokenRequests.add(1, attributes);
       m.tokenRequestDuration.record(event.duration / 1000, attributes);
     },
-    tokenServed(event: TokenServedEvent): void {
+    tokenServed(this: void, event: TokenServedEvent): void {
       const m = instruments();
       m.cacheLookups.add(1, { [SOURCE]: event.source, [CACHE]: event.fromCache ? 'hit' : 'miss' });
       if (!event.fromCache) m.tokenWaitDuration.record(event.duration / 1000, { [SOURCE]: event.source });
     },
-    refreshError(event: RefreshErrorEvent): void {
+    refreshError(this: void, event: RefreshErrorEvent): void {
       instruments().refreshFailures.add(1, { [SOURCE]: event.source, [ERROR_TYPE]: boundedErrorType(event.code) });
     },
-    retry(event: RetryEvent): void {
+    retry(this: void, event: RetryEvent): void {
       instruments().retries.add(1, { [HTTP_STATUS]: event.status, [REFRESHED]: event.refreshed });
     },
-    introspection(event: IntrospectionEvent): void {
+    introspection(this: void, event: IntrospectionEvent): void {
       const m = instruments();
       const attributes = {
         [IDENTITY_PROVIDER]: event.identityProvider,

@@ -48,7 +48,7 @@ export function traceHandlers(tracer: Tracer) {
   const keyOf = (event: { source: string; scope: string }) => `${event.source}\u0000${event.scope}`;
 
   return {
-    tokenRequest(event: TokenRequestEvent): void {
+    tokenRequest(this: void, event: TokenRequestEvent): void {
       const end = now();
       const active = context.active();
       const exchange = event.source === 'on_behalf_of';
@@ -91,7 +91,7 @@ export function traceHandlers(tracer: Tracer) {
       });
     },
 
-    tokenServed(event: TokenServedEvent): void {
+    tokenServed(this: void, event: TokenServedEvent): void {
       if (event.fromCache) return; // a span per cache hit would be a span per request: metrics count those
       const active = context.active();
       const fetch = lastFetch.get(keyOf(event));
@@ -115,7 +115,7 @@ export function traceHandlers(tracer: Tracer) {
         .end(end);
     },
 
-    retry(event: RetryEvent): void {
+    retry(this: void, event: RetryEvent): void {
       const end = now();
       tracer
         .startSpan(
@@ -136,7 +136,7 @@ export function traceHandlers(tracer: Tracer) {
         .end(end);
     },
 
-    introspection(event: IntrospectionEvent): void {
+    introspection(this: void, event: IntrospectionEvent): void {
       if (event.fromCache) return; // counted by the metrics; only a call to Texas gets a span
       const end = now();
       const span = tracer.startSpan(

@@ -1,4 +1,4 @@
-import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createPrivateKey, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import { TokenError } from '../errors.js';
 
@@ -54,7 +54,7 @@ export function importAssertionKey(value: unknown, what: string): AssertionKey {
   if (fields.d === undefined) bad('is a public key; signing a client assertion needs the private key (with "d")');
   let key: KeyObject;
   try {
-    key = createPrivateKey({ key: fields as import('node:crypto').JsonWebKey, format: 'jwk' });
+    key = createPrivateKey({ key: fields as JsonWebKey, format: 'jwk' });
   } catch {
     // No cause: the underlying error is not needed to act, and must not drag the key along.
     return bad(`is not a usable private key (kty ${JSON.stringify(fields.kty ?? null)})`);

@@ -163,7 +163,7 @@ function clientAuthentication(
   const clientSecret = o.privateJwk === undefined ? (explicitSecret ?? process.env.AZURE_APP_CLIENT_SECRET) : undefined;
   if (clientSecret) {
     const secrets = [clientSecret];
-    return async () => ({ fields: { client_secret: clientSecret }, secrets });
+    return () => Promise.resolve({ fields: { client_secret: clientSecret }, secrets });
   }
   const jwk = o.privateJwk ?? process.env.AZURE_APP_JWK!; // hasCredential() said one is set
   const what = o.privateJwk === undefined ? 'clientCredentials(): AZURE_APP_JWK' : 'clientCredentials(): option privateJwk';

@@ -139,5 +139,5 @@ function fromEnvArguments(
     return { env: (first ?? process.env) as Readonly<Record<string, string | undefined>>, options: optionalObject('fromEnv() options', second) };
   }
   const { env = process.env, ...options } = (first ?? {}) as FromEnvOptions;
-  return { env: optionalObject('env', env) as Readonly<Record<string, string | undefined>>, options };
+  return { env: optionalObject('env', env), options };
 }

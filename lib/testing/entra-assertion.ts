@@ -1,5 +1,5 @@
-import { X509Certificate, createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JWK } from 'jose';
+import { X509Certificate, createHash, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { compactVerify, decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
 import { EntraError } from './entra-error.js';
 
 // How Entra ID checks a client assertion (docs/protocols/entra.md): the key by `x5t#S256` (or
@@ -66,7 +66,7 @@ export async function verifyAssertion(
     throw malformed('the assertion is not a signed JWT');
   }
   const federated = claims.iss !== clientId;
-  const key = federated ? federatedKey(claims, header, clientId, client) : await clientKey(header, clientId, client, nowSeconds);
+  const key = federated ? federatedKey(claims, header, clientId, client) : clientKey(header, clientId, client, nowSeconds);
   try {
     await compactVerify(assertion, key.key, { algorithms: key.algorithms });
   } catch {
@@ -101,16 +101,16 @@ export async function verifyAssertion(
 }
 
 interface VerificationKey {
-  key: KeyObject | Awaited<ReturnType<typeof importJWK>>;
+  key: KeyObject;
   algorithms: string[];
 }
 
-async function clientKey(
+function clientKey(
   header: ReturnType<typeof decodeProtectedHeader>,
   clientId: string,
   client: EntraClientCredentials,
   nowSeconds: number,
-): Promise<VerificationKey> {
+): VerificationKey {
   const notFound = (thumbprint: string) =>
     new EntraError(
       401,
@@ -132,7 +132,7 @@ async function clientKey(
   const jwk = typeof header.kid === 'string' ? (client.jwks ?? []).find((k) => k.kid === header.kid) : undefined;
   if (jwk === undefined) throw notFound(String(header.kid ?? 'none'));
   const alg = header.alg ?? '';
-  return { key: createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }), algorithms: [alg] };
+  return { key: createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }), algorithms: [alg] };
 }
 
 /** The leaf of `x5c` when the client trusts its subject and the chain ends at the trusted issuer. */
@@ -177,5 +177,5 @@ function federatedKey(
   if (jwk === undefined) {
     throw new EntraError(401, 'invalid_client', 700027, `Client assertion failed signature validation. [Reason - The key was not found., app Id '${clientId}'.]`);
   }
-  return { key: createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }), algorithms: [header.alg ?? ''] };
+  return { key: createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }), algorithms: [header.alg ?? ''] };
 }

@@ -527,7 +527,7 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     if (path === '/api/v1/token') {
       const { provider, target } = required(body, TOKEN_PROVIDERS, 'token requests');
       const key = JSON.stringify([target, provider, body.resource ?? null, body.authorization_details ?? null]);
-      return answer(await cached(key, skip, provider, async () => ({ aud: audienceFor(provider, target, 'token'), azp: 'app', sub: 'app', idp: provider })));
+      return answer(await cached(key, skip, provider, () => Promise.resolve({ aud: audienceFor(provider, target, 'token'), azp: 'app', sub: 'app', idp: provider })));
     }
     if (path === '/api/v1/token/exchange') {
       const { provider, target } = required(body, EXCHANGE_PROVIDERS, 'token exchange', ['user_token']);

@@ -7,7 +7,7 @@ import { attachToken } from '../../lib/interceptor/attach-token.js';
 import { onBehalfOf } from '../../lib/sources/on-behalf-of.js';
 import { texas } from '../../lib/sources/texas.js';
 import { withUserToken } from '../../lib/context/user-token.js';
-import { TokenError } from '../../lib/errors.js';
+import type { TokenError } from '../../lib/errors.js';
 import { startTexasServer, type TexasServer } from '../../lib/testing/texas-server.js';
 import { startTexasProtectedApi } from '../support/protected-api.js';
 

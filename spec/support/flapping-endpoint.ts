@@ -267,7 +267,7 @@ export class FlappingEndpoint {
 }
 
 function contentTypeOf(config: InternalAxiosRequestConfig): string | undefined {
-  const value = AxiosHeaders.from(config.headers as AxiosHeaders).get('Content-Type');
+  const value = AxiosHeaders.from(config.headers).get('Content-Type');
   return typeof value === 'string' ? value : undefined;
 }
 

@@ -37,4 +37,13 @@ describe('options checks', () => {
     expect(describeValue('x'.repeat(50))).to.equal(`"${'x'.repeat(40)}…" (50 characters)`);
     expect(forMessage('s'.repeat(150))).to.equal(`${'s'.repeat(100)}… (150 characters)`);
   });
+
+  it('names a function without its source text (a message must not carry code or the secrets in it), a primitive by its type and value', () => {
+    const secret = 'sk-in-closure';
+    expect(describeValue(() => secret)).to.equal('a function');
+    expect(describeValue(function named() {})).to.equal('a function');
+    expect(describeValue(undefined)).to.equal('undefined');
+    expect(describeValue(Symbol('s'))).to.equal('symbol Symbol(s)');
+    expect(describeValue(1n)).to.equal('bigint 1');
+  });
 });

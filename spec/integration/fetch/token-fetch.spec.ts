@@ -190,7 +190,7 @@ describe('tokenFetch({ source, scope, origins })', () => {
           controller.close();
         },
       });
-      const response = await fetchApi()(`${api.url}/stream`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+      const response = await fetchApi()(`${api.url}/stream`, { method: 'POST', body: stream, duplex: 'half' });
       expect(response.status).to.equal(401);
       expect(api.seen.map((r) => r.body)).to.deep.equal(['streamed']);
       expect(counting.fetches).to.have.length(1);

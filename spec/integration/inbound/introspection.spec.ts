@@ -189,7 +189,7 @@ describe('introspection(options).validate(token)', () => {
     const errors = await Promise.all([rejection(v.validate('t1')), rejection(v.validate('t1'))]);
     expect(errors[0]).to.not.equal(errors[1]);
     expect(errors[0]).to.deep.include({ code: 'server_error', status: 500, endpoint: texas.endpoint });
-    expect(errors[0]!.message).to.equal(
+    expect(errors[0].message).to.equal(
       `introspection of a token (entra_id) failed: 500 server_error: Upstream request failed (${texas.endpoint})`,
     );
     expect(texas.count).to.equal(1);

@@ -92,7 +92,7 @@ describe('startTexasServer: the Entra ID client credentials endpoint', () => {
     let privateKey: CryptoKey;
     before(async () => {
       const pair = await generateKeyPair('RS256', { extractable: true });
-      privateKey = pair.privateKey as CryptoKey;
+      privateKey = pair.privateKey;
       privateJwk = { ...(await exportJWK(pair.privateKey)), kid: 'key-1', alg: 'RS256' };
       clientId = server.registerEntraClient({ jwks: [{ ...(await exportJWK(pair.publicKey)), kid: 'key-1' }] });
     });
@@ -113,7 +113,7 @@ describe('startTexasServer: the Entra ID client credentials endpoint', () => {
     });
 
     it('refuses an unknown kid or a wrong key (AADSTS700027), another aud or a reused jti (AADSTS50027), an expired or early one (AADSTS700024), sub not the client (AADSTS700021)', async () => {
-      const other = (await generateKeyPair('RS256')).privateKey as CryptoKey;
+      const other = (await generateKeyPair('RS256')).privateKey;
       const now = Math.floor(Date.now() / 1000);
       const reused = await assertion();
       expect((await post(server.entraTokenEndpoint, assertionRequest(reused))).status).to.equal(200);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import sinon from 'sinon';
 import { withCache } from '../../../lib/cache/with-cache.js';
-import { TokenError } from '../../../lib/errors.js';
+import type { TokenError } from '../../../lib/errors.js';
 import { MAX_SCOPE_LENGTH, forMessage } from '../../../lib/options.js';
 import { clientCredentials } from '../../../lib/sources/client-credentials.js';
 import { texas } from '../../../lib/sources/texas.js';

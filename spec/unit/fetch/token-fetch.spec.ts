@@ -40,7 +40,7 @@ describe('tokenFetch (unit)', () => {
     const { send, sent } = fakeFetch([]);
     const original = globalThis.fetch;
     const wrapped = tokenFetch({ source, scope: 's', origins: ['https://a.example'] });
-    globalThis.fetch = send as typeof fetch;
+    globalThis.fetch = send;
     try {
       await wrapped('https://a.example/x');
     } finally {
