@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { SignJWT, decodeJwt } from 'jose';
-import nock from 'nock';
 import { TokenError } from '../../../lib/errors.js';
 import { clientCredentials, type ClientCredentialsOptions } from '../../../lib/sources/client-credentials.js';
-import { startTexasServer, type TexasServer } from '../../../lib/testing/texas-server.js';
+import { type TexasServer } from '../../../lib/testing/texas-server.js';
+import { useTexasServer } from '../../support/testing-server.js';
 import { makeCertificate } from '../../support/certificates.js';
 import { leaks } from '../../support/secret-forms.js';
 
@@ -25,14 +25,7 @@ function rsaJwk(kid: string) {
 
 describe('a client assertion made for each attempt, against the Entra ID endpoint', () => {
   let server: TexasServer;
-  before(async () => {
-    nock.restore();
-    server = await startTexasServer();
-  });
-  after(async () => {
-    await server.close();
-    nock.activate();
-  });
+  useTexasServer((started) => (server = started));
 
   const attemptsOf = (clientId: string) => server.requests.filter((r) => r.body.client_id === clientId);
 

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import nock from 'nock';
 import { TokenError } from '../../../lib/errors.js';
 import { clientCredentials } from '../../../lib/sources/client-credentials.js';
 import { fromEnv } from '../../../lib/sources/from-env.js';
-import { startTexasServer, type TexasServer } from '../../../lib/testing/texas-server.js';
+import { type TexasServer } from '../../../lib/testing/texas-server.js';
+import { useTexasServer } from '../../support/testing-server.js';
 import { makeCertificate } from '../../support/certificates.js';
 
 // clientCredentials({ certificate }) against the testing server's Entra ID endpoint, which finds
@@ -24,14 +24,7 @@ describe('clientCredentials({ certificate }) against the Entra ID endpoint', () 
   const leaf = makeCertificate({ subject: '/CN=cert-app' });
   const ca = makeCertificate({ subject: '/CN=cert-ca', ca: true });
   const issued = makeCertificate({ subject: '/CN=chain-app', issuer: ca });
-  before(async () => {
-    nock.restore();
-    server = await startTexasServer();
-  });
-  after(async () => {
-    await server.close();
-    nock.activate();
-  });
+  useTexasServer((started) => (server = started));
 
   it('signs a fresh PS256 assertion with x5t#S256 and no x5c, which the endpoint takes', async () => {
     const clientId = server.registerEntraClient({ certificates: [leaf.cert] });

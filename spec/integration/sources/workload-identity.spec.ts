@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { decodeJwt } from 'jose';
-import nock from 'nock';
 import { TokenError } from '../../../lib/errors.js';
 import { clientCredentials } from '../../../lib/sources/client-credentials.js';
 import { fromEnv } from '../../../lib/sources/from-env.js';
 import { workloadIdentity } from '../../../lib/sources/workload-identity.js';
-import { startTexasServer, type TexasServer } from '../../../lib/testing/texas-server.js';
+import { type TexasServer } from '../../../lib/testing/texas-server.js';
+import { useTexasServer } from '../../support/testing-server.js';
 
 // Workload identity federation and the clientAssertion callback against the testing server's
 // Entra ID endpoint, which verifies federated tokens as Entra ID does (issuer + subject +
@@ -33,14 +33,7 @@ describe('workloadIdentity() against the Entra ID endpoint of the testing server
   let server: TexasServer;
   let dir: string;
   let file: string;
-  before(async () => {
-    nock.restore();
-    server = await startTexasServer();
-  });
-  after(async () => {
-    await server.close();
-    nock.activate();
-  });
+  useTexasServer((started) => (server = started));
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'axios-m2m-wi-'));
     file = join(dir, 'token');
@@ -127,14 +120,7 @@ describe('workloadIdentity() against the Entra ID endpoint of the testing server
 
 describe('clientCredentials({ clientAssertion }) against the Entra ID endpoint', () => {
   let server: TexasServer;
-  before(async () => {
-    nock.restore();
-    server = await startTexasServer();
-  });
-  after(async () => {
-    await server.close();
-    nock.activate();
-  });
+  useTexasServer((started) => (server = started));
 
   it('calls the callback for every token request with the client id and endpoint, and sends its string as a jwt-bearer assertion, no secret', async () => {
     const calls: unknown[] = [];

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { X509Certificate, createHash, createPrivateKey, randomUUID } from 'node:crypto';
 import { SignJWT, decodeJwt, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import nock from 'nock';
 import { clientCredentials } from '../../../lib/sources/client-credentials.js';
 import { fromEnv } from '../../../lib/sources/from-env.js';
 import { startTexasServer, type TexasServer } from '../../../lib/testing/texas-server.js';
+import { useTexasServer } from '../../support/testing-server.js';
 import { makeCertificate } from '../../support/certificates.js';
 
 // The testing server's Entra ID endpoint refuses what Entra ID refuses, with Entra's error bodies
@@ -33,14 +33,7 @@ function expectEntraError(answer: Answer, status: number, error: string, aadsts:
 
 describe('startTexasServer: the Entra ID client credentials endpoint', () => {
   let server: TexasServer;
-  before(async () => {
-    nock.restore();
-    server = await startTexasServer();
-  });
-  after(async () => {
-    await server.close();
-    nock.activate();
-  });
+  useTexasServer((started) => (server = started));
   const secretRequest = (extra: Record<string, string> = {}) => ({
     grant_type: 'client_credentials',
     client_id: server.entraClient.clientId,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import nock from 'nock';
 import { startTexasServer, type TexasServer } from '../../../lib/testing/texas-server.js';
+import { useTexasServer } from '../../support/testing-server.js';
 
 // The testing server's token exchange refuses what Entra ID and TokenX refuse, so that an
 // on-behalf-of test cannot pass with a user token that production would turn down.
@@ -18,14 +18,7 @@ async function exchange(server: TexasServer, body: object): Promise<{ status: nu
 
 describe('startTexasServer: the token exchange is as strict as Entra ID and TokenX', () => {
   let server: TexasServer;
-  before(async () => {
-    nock.restore();
-    server = await startTexasServer();
-  });
-  after(async () => {
-    await server.close();
-    nock.activate();
-  });
+  useTexasServer((started) => (server = started));
 
   it("exchanges this app's Entra ID user token (entra_id) and an ID-porten or TokenX token (tokenx)", async () => {
     const entra = await exchange(server, { identity_provider: 'entra_id', target: SCOPE, user_token: await server.mintUserToken('u1') });
@@ -87,14 +80,7 @@ describe('startTexasServer: the token exchange is as strict as Entra ID and Toke
 
 describe('startTexasServer: skip_cache is a boolean, as Texas deserializes it', () => {
   let server: TexasServer;
-  before(async () => {
-    nock.restore();
-    server = await startTexasServer();
-  });
-  after(async () => {
-    await server.close();
-    nock.activate();
-  });
+  useTexasServer((started) => (server = started));
 
   it('refuses skip_cache "true" as a JSON string, and a form value other than true or false, with a 400 naming the field', async () => {
     const json = await fetch(server.tokenEndpoint, {
