@@ -4,7 +4,7 @@ import nock from 'nock';
 import sinon from 'sinon';
 import { withCache } from '../../lib/cache/with-cache.js';
 import { TokenError } from '../../lib/errors.js';
-import { EVENT_NAMES, subscribe, type EventName, type Events } from '../../lib/events.js';
+import { channels, EVENT_NAMES, publish, subscribe, type EventName, type Events } from '../../lib/events.js';
 import { attachToken } from '../../lib/interceptor/attach-token.js';
 import { clientCredentials } from '../../lib/sources/client-credentials.js';
 import { texas } from '../../lib/sources/texas.js';
@@ -133,15 +133,32 @@ describe('events (diagnostics_channel)', () => {
     expect(starts).to.deep.equal([{ scope: SCOPE, source: 'custom', reason: 'forced' }]);
   });
 
-  it('costs nothing when nobody listens: no message is built', async () => {
-    const source = withCache(async () => ({ token: 't', expiresAt: Date.now() + 3_600_000 }));
-    await source.getToken(SCOPE);
-    const spy = sinon.spy(Date, 'now');
-    try {
-      await source.getToken(SCOPE);
-      expect(spy.callCount).to.equal(1); // the expiry check only
-    } finally {
-      spy.restore();
+  it('builds no message for a channel nobody listens to, and one per publish for a listener', () => {
+    for (const name of EVENT_NAMES) {
+      const build = sinon.spy(() => ({}) as Events[typeof name]);
+      publish(name, build);
+      expect(build.callCount, `${name} without a listener`).to.equal(0);
+      const stop = subscribe(name, () => {});
+      publish(name, build);
+      stop();
+      expect(build.callCount, `${name} with a listener`).to.equal(1);
     }
   });
+
+  it('costs a cache hit nothing when nobody listens: nothing is published', async () => {
+    const source = withCache(async () => ({ token: 't', expiresAt: Date.now() + 3_600_000 }));
+    await source.getToken(SCOPE);
+    const served = sinon.spy(channels['axios-m2m:token:served'], 'publish');
+    try {
+      await source.getToken(SCOPE);
+      expect(served.callCount).to.equal(0);
+      const stop = subscribe('axios-m2m:token:served', () => {});
+      await source.getToken(SCOPE);
+      stop();
+      expect(served.callCount).to.equal(1);
+    } finally {
+      served.restore();
+    }
+  });
+
 });
