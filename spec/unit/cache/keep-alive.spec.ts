@@ -19,7 +19,10 @@ const settle = async () => {
 
 describe('keeping the process alive while callers wait', () => {
   let clock: sinon.SinonFakeTimers;
+  // The count is process-wide: a caller another spec file left waiting must not shift these.
+  let before = 0;
   beforeEach(() => {
+    before = waitingCallers();
     clock = sinon.useFakeTimers({ now: 1_700_000_000_000 });
   });
   afterEach(() => clock.restore());
@@ -28,14 +31,14 @@ describe('keeping the process alive while callers wait', () => {
     const { calls, fetch } = manualFetch();
     const source = withCache(fetch);
     const waits = [source.getToken('s'), source.getToken('s'), source.getToken('other')];
-    expect(waitingCallers()).to.equal(3);
+    expect(waitingCallers() - before).to.equal(3);
     await settle();
     calls[0]!.resolve({ token: 't', expiresAt: Date.now() + 3_600_000 });
     await Promise.all(waits.slice(0, 2));
-    expect(waitingCallers()).to.equal(1);
+    expect(waitingCallers() - before).to.equal(1);
     calls[1]!.reject(new Error('down'));
     await waits[2]!.catch(() => {});
-    expect(waitingCallers()).to.equal(0);
+    expect(waitingCallers() - before).to.equal(0);
   });
 
   it('lets go of a caller that aborts, while the fetch it left goes on', async () => {
@@ -44,14 +47,14 @@ describe('keeping the process alive while callers wait', () => {
     const controller = new AbortController();
     const aborted = source.getToken('s', { signal: controller.signal }).catch(() => 'aborted');
     const staying = source.getToken('s');
-    expect(waitingCallers()).to.equal(2);
+    expect(waitingCallers() - before).to.equal(2);
     controller.abort();
     expect(await aborted).to.equal('aborted');
-    expect(waitingCallers()).to.equal(1);
+    expect(waitingCallers() - before).to.equal(1);
     await settle();
     calls[0]!.resolve({ token: 't', expiresAt: Date.now() + 3_600_000 });
     await staying;
-    expect(waitingCallers()).to.equal(0);
+    expect(waitingCallers() - before).to.equal(0);
   });
 
   it('does not hold it for a refresh in the background, but does for a caller that joins it', async () => {
@@ -65,25 +68,25 @@ describe('keeping the process alive while callers wait', () => {
     expect((await source.getToken('s')).token).to.equal('old');
     await settle();
     expect(calls).to.have.length(2); // the refresh is under way...
-    expect(waitingCallers()).to.equal(0); // ...and holds nothing
+    expect(waitingCallers() - before).to.equal(0); // ...and holds nothing
     clock.tick(50_001); // the old token expired: the next caller joins the refresh
     const joining = source.getToken('s');
-    expect(waitingCallers()).to.equal(1);
+    expect(waitingCallers() - before).to.equal(1);
     await settle();
     expect(calls).to.have.length(2);
     calls[1]!.resolve({ token: 'new', expiresAt: Date.now() + 300_000 });
     expect((await joining).token).to.equal('new');
-    expect(waitingCallers()).to.equal(0);
+    expect(waitingCallers() - before).to.equal(0);
   });
 
   it('holds it for a forced refresh', async () => {
     const { calls, fetch } = manualFetch();
     const source = withCache(fetch);
     const forced = source.getToken('s', { forceRefresh: true });
-    expect(waitingCallers()).to.equal(1);
+    expect(waitingCallers() - before).to.equal(1);
     await settle();
     calls[0]!.resolve({ token: 't', expiresAt: Date.now() + 3_600_000 });
     await forced;
-    expect(waitingCallers()).to.equal(0);
+    expect(waitingCallers() - before).to.equal(0);
   });
 });
