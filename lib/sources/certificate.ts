@@ -1,6 +1,6 @@
-import { KeyObject, X509Certificate, createHash, createPrivateKey, randomUUID } from 'node:crypto';
+import { KeyObject, X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 import { TokenError } from '../errors.js';
-import { ASSERTION_LIFETIME_SECONDS } from './client-assertion.js';
+import { signAssertion } from './client-assertion.js';
 
 /**
  * A Node `crypto.KeyObject`, described by its shape so that the package's declarations need no
@@ -82,17 +82,6 @@ export function checkCertificate(value: CertificateCredential, what: string): Ch
  * A fresh assertion signed with the certificate's key. PS256: Microsoft recommends it over RS256
  * for client assertions, and Entra ID takes it for every RSA certificate.
  */
-export async function signCertificateAssertion(cert: CheckedCertificate, claims: { clientId: string; audience: string }): Promise<string> {
-  const { SignJWT } = await import('jose');
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'PS256', typ: 'JWT', 'x5t#S256': cert.thumbprint, ...(cert.x5c && { x5c: cert.x5c }) })
-    .setIssuer(claims.clientId)
-    .setSubject(claims.clientId)
-    .setAudience(claims.audience)
-    .setJti(randomUUID())
-    .setIssuedAt(now)
-    .setNotBefore(now)
-    .setExpirationTime(now + ASSERTION_LIFETIME_SECONDS)
-    .sign(cert.key);
+export function signCertificateAssertion(cert: CheckedCertificate, claims: { clientId: string; audience: string }): Promise<string> {
+  return signAssertion({ alg: 'PS256', typ: 'JWT', 'x5t#S256': cert.thumbprint, ...(cert.x5c && { x5c: cert.x5c }) }, cert.key, claims);
 }

@@ -1,5 +1,5 @@
 import { createPrivateKey, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
-import type { JWK } from 'jose';
+import type { JWK, JWTHeaderParameters, SignJWT } from 'jose';
 import { TokenError } from '../errors.js';
 
 /** `client_assertion_type` for a JWT client assertion (RFC 7523), as Entra ID expects it. */
@@ -89,14 +89,22 @@ function allowedAlgs(key: KeyObject): string[] {
  * Made for every attempt of a token request, retries included: the endpoint may refuse a `jti` it
  * has already seen.
  */
-export async function signClientAssertion(signingKey: AssertionKey, claims: AssertionClaims): Promise<string> {
+export function signClientAssertion(signingKey: AssertionKey, claims: AssertionClaims): Promise<string> {
+  return signAssertion({ alg: signingKey.alg, kid: signingKey.kid, typ: 'JWT' }, signingKey.key, claims);
+}
+
+/**
+ * The claims every client assertion carries, under `header`, signed with `key`: shared by a JWK's
+ * assertion and a certificate's, which differ only in their header and key.
+ */
+export async function signAssertion(header: JWTHeaderParameters, key: Parameters<SignJWT['sign']>[0], claims: AssertionClaims): Promise<string> {
   // jose is loaded on the first assertion, not when the package is imported: most services use a
   // secret or Texas and never sign anything, and jose costs milliseconds of start-up to import.
   // Node caches the module.
   const { SignJWT } = await import('jose');
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({})
-    .setProtectedHeader({ alg: signingKey.alg, kid: signingKey.kid, typ: 'JWT' })
+    .setProtectedHeader(header)
     .setIssuer(claims.clientId)
     .setSubject(claims.clientId)
     .setAudience(claims.audience)
@@ -104,5 +112,5 @@ export async function signClientAssertion(signingKey: AssertionKey, claims: Asse
     .setIssuedAt(now)
     .setNotBefore(now)
     .setExpirationTime(now + ASSERTION_LIFETIME_SECONDS)
-    .sign(signingKey.key);
+    .sign(key);
 }
