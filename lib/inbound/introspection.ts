@@ -1,4 +1,5 @@
 import { isBearerToken } from '../core/bearer.js';
+import { digestOf } from '../core/digest.js';
 import { TokenError, failureFields } from '../errors.js';
 import { ownError } from '../cache/own-error.js';
 import { channels, publish } from '../events.js';
@@ -7,7 +8,7 @@ import { TokenClient, type HttpOptions } from '../http/token-client.js';
 import { oneLine } from '../http/token-response.js';
 import { count, duration, fail, identityProviderOption, optionalObject, optionalString } from '../options.js';
 import type { IdentityProviderFor } from '../types.js';
-import { ResultCache, digestOf } from './result-cache.js';
+import { ResultCache } from './result-cache.js';
 
 /**
  * Identity providers whose tokens Texas's `/api/v1/introspect` checks: all of them.

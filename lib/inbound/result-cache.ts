@@ -1,17 +1,7 @@
-import { createHash } from 'node:crypto';
-
 // The introspection results a validator keeps: the smallest cache that does the job, rather than
 // bending cache/ (which is about tokens we fetch, their refresh ahead and 401s). Each entry lives
 // until a moment its writer chose; the Map's order is the order of writes, so the oldest written is
 // evicted first, in O(1) per write.
-
-/**
- * The key of a token: 128 bits of its SHA-256 digest, so no bearer token sits in a key that a heap
- * dump, a debugger or a future log line could show, and no two tokens collide in practice.
- */
-export function digestOf(token: string): string {
-  return createHash('sha256').update(token).digest('base64url').slice(0, 22);
-}
 
 const SWEEP_INTERVAL = 10_000;
 

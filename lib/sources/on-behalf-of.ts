@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { digestOf } from '../core/digest.js';
 import { decodeJwt } from '../http/decode-jwt.js';
 import { withCache, type CachedTokenSource, type SourceCacheOptions } from '../cache/with-cache.js';
 import { currentUserToken } from '../context/user-token.js';
@@ -134,11 +134,11 @@ export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
 
 /**
  * The cache key of a (user token, scope) pair: a digest, so that no user token sits in a key that
- * a heap dump, a debugger or a future log line could show. 128 bits of SHA-256 leave no room for
- * two users to collide.
+ * a heap dump, a debugger or a future log line could show ({@link digestOf}, the package's one
+ * key function).
  */
 export function cacheKeyOf(userToken: string, scope: string): string {
-  return createHash('sha256').update(userToken).update('\0').update(scope).digest('base64url').slice(0, 22);
+  return digestOf(userToken, scope);
 }
 
 /** When the user's token expires (its JWT `exp`, in ms), or `Infinity` for an opaque token. */
