@@ -36,8 +36,9 @@ export interface CacheOptions {
    */
   timeout?: number;
   /**
-   * The cache key for a scope (default: the scope itself). Sources that depend on more than the
+   * The cache key for a scope. Sources that depend on more than the
    * scope (the user, for on-behalf-of) put that in the key.
+   * @default the scope itself
    */
   cacheKey?: (scope: string) => string;
   /** Where tokens come from, for error messages and events (origin and path, no credentials). */

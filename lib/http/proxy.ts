@@ -14,11 +14,13 @@ export interface ProxyOptions {
    * A forward proxy for the token request (`http://proxy:8088`), or `false` for none. By default
    * `HTTPS_PROXY`/`HTTP_PROXY` (and lowercase) decide, with `NO_PROXY` excluding hosts. A loopback
    * endpoint (Texas, in the same pod) is never proxied.
+   * @default `HTTPS_PROXY`, `HTTP_PROXY` (and lowercase), `NO_PROXY` excluding hosts
    */
   proxy?: string | false;
   /**
    * Certificates (PEM) to trust for an https token endpoint besides Node's own, e.g. a
    * corporate proxy's or a test server's.
+   * @default Node's own
    */
   ca?: string | Uint8Array | Array<string | Uint8Array>;
 }

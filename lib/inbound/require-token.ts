@@ -43,6 +43,7 @@ export interface RequireTokenOptions<Req = IncomingRequestLike> extends Introspe
   /**
    * A validator to use, e.g. one shared by several routes or apps; without it, one is created from
    * the other options ({@link introspection}).
+   * @default one made from the other options
    */
   introspection?: TokenValidator;
   /**
