@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startTexasServer, type TexasServer } from '../../lib/testing/texas-server.js';
 
 // The README's quick starts, run exactly as written (extracted from README.md) against a
 // Texas-shaped and an Entra-shaped token endpoint and an API on loopback.
@@ -109,5 +110,104 @@ describe('README quick starts', function () {
       client_secret: 'secret',
     });
     expect(seenTokens).to.deep.equal(['Bearer token-for-25']);
+  });
+});
+
+describe('README on-behalf-of quick start, run as written against the testing server', function () {
+  this.timeout(60_000);
+  const dir = join(ROOT, '.tmp', 'readme-obo-spec');
+  let sidecar: TexasServer;
+  let api: Server;
+  let app: ChildProcess;
+  let origin: string;
+  let stderr = '';
+  const seen: (Record<string, unknown> | null)[] = [];
+
+  /** A port nobody listens on now: the quick start takes its port from PORT and says nothing. */
+  async function freePort(): Promise<number> {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    return port;
+  }
+
+  before(async () => {
+    if (!existsSync(join(ROOT, 'dist', 'index.js'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
+    mkdirSync(dir, { recursive: true });
+    sidecar = await startTexasServer();
+    // The other API: answers with the claims of the token it got, if the sidecar signed it.
+    api = createServer((req, res) => {
+      void sidecar.verify(req.headers.authorization?.replace(/^Bearer /, '') ?? '').then((claims) => {
+        seen.push(claims);
+        res.writeHead(claims ? 200 : 401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(claims ? { sub: claims.sub } : { error: 'invalid_token' }));
+      });
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const file = join(dir, 'on-behalf-of.mts');
+    writeFileSync(file, quickStart('on-behalf-of'));
+    const port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    app = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_V8_COVERAGE: '',
+        PORT: String(port),
+        API_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+        NAIS_TOKEN_EXCHANGE_ENDPOINT: sidecar.exchangeEndpoint,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    app.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Up when it answers; a quick start that crashes at start-up fails here with its stderr.
+    for (;;) {
+      if (app.exitCode !== null) throw new Error(`the quick start exited with ${app.exitCode}: ${stderr}`);
+      try {
+        await fetch(`${origin}/`);
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  });
+  after(async () => {
+    if (app && app.exitCode === null) {
+      const exited = new Promise((resolve) => app.once('close', resolve));
+      app.kill();
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    await new Promise<void>((resolve) => api?.close(() => resolve()));
+    await sidecar?.close();
+  });
+  beforeEach(() => (seen.length = 0));
+
+  it('answers a request without Authorization with a JSON 401 (no_user_token), not an HTML 500 with a stack', async () => {
+    const response = await fetch(`${origin}/profile`);
+    const body = await response.text();
+    expect({ status: response.status, type: response.headers.get('content-type') }).to.deep.equal({
+      status: 401,
+      type: 'application/json; charset=utf-8',
+    });
+    expect(JSON.parse(body)).to.deep.equal({ error: 'no_user_token' });
+    expect(seen).to.deep.equal([]);
+  });
+
+  it("calls the other API with a token exchanged for the caller's", async () => {
+    const user = await sidecar.mintUserToken('user-1');
+    const response = await fetch(`${origin}/profile`, { headers: { authorization: `Bearer ${user}` } });
+    expect(response.status).to.equal(200);
+    expect(await response.json()).to.deep.equal({ sub: 'user-1' });
+    expect(seen).to.have.length(1);
+  });
+
+  it('answers an expired user token, which the exchange refuses (invalid_grant), with a JSON 401', async () => {
+    const expired = await sidecar.mintUserToken('user-2', { expiresIn: -60_000 });
+    const response = await fetch(`${origin}/profile`, { headers: { authorization: `Bearer ${expired}` } });
+    expect(response.status).to.equal(401);
+    expect(await response.json()).to.deep.equal({ error: 'invalid_grant' });
+    expect(seen).to.deep.equal([]);
   });
 });
