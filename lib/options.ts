@@ -85,12 +85,6 @@ export function identityProviderOption<E extends TexasEndpoint>(value: unknown, 
   return value as IdentityProviderFor<E>;
 }
 
-export function optionalBoolean(name: string, value: unknown): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') fail(name, 'a boolean', value);
-  return value;
-}
-
 /** Longest scope taken: far beyond any real one (a Maskinporten list of 50 scopes), short of abuse. */
 export const MAX_SCOPE_LENGTH = 2_048;
 const SCOPE = /^[\x21-\x7e]+$/;

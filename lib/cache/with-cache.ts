@@ -50,10 +50,10 @@ export interface CacheOptions {
 /** The cache options a built-in source takes (the source sets its own key, endpoint and name). */
 export type SourceCacheOptions = Omit<CacheOptions, 'cacheKey' | 'endpoint' | 'name'>;
 
-export const DEFAULT_EXPIRY_MARGIN = 30_000;
-export const DEFAULT_REFRESH_AHEAD = 60_000;
-export const DEFAULT_MAX_ENTRIES = 10_000;
-export const DEFAULT_TIMEOUT = 30_000;
+const DEFAULT_EXPIRY_MARGIN = 30_000;
+const DEFAULT_REFRESH_AHEAD = 60_000;
+const DEFAULT_MAX_ENTRIES = 10_000;
+const DEFAULT_TIMEOUT = 30_000;
 
 /** A cached {@link TokenSource}, with read-only views of its state. */
 export interface CachedTokenSource extends TokenSource {

@@ -40,7 +40,7 @@ const BEARER = /^bearer(?:[ \t]+|$)/i;
  * bare token and does not strip the prefix itself (docs/protocols/texas.md, "Exchange on behalf of
  * a user").
  */
-export function bareToken(value: string): string | undefined {
+function bareToken(value: string): string | undefined {
   const token = value.trim().replace(BEARER, '').trim();
   return token === '' ? undefined : token;
 }

@@ -46,10 +46,10 @@ export interface HttpOptions extends ProxyOptions {
   allowInsecure?: boolean;
 }
 
-export const DEFAULT_ATTEMPT_TIMEOUT = 10_000;
-export const DEFAULT_RETRIES = 3;
-export const DEFAULT_MAX_RETRY_AFTER = 30_000;
-export const DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024;
+const DEFAULT_ATTEMPT_TIMEOUT = 10_000;
+const DEFAULT_RETRIES = 3;
+const DEFAULT_MAX_RETRY_AFTER = 30_000;
+const DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024;
 const RETRY_DELAY_FACTOR = 200;
 
 interface RequestFields {

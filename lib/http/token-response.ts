@@ -5,9 +5,9 @@ import type { AccessToken } from '../types.js';
 // error, never a crash, never a header-breaking or cached bad token (see README, "Failure modes").
 
 /** `expires_in` when the answer has none and the token is not a JWT with `exp`. */
-export const DEFAULT_LIFETIME = 60_000;
+const DEFAULT_LIFETIME = 60_000;
 /** Longer lifetimes are capped: a day-old token is more likely revoked than useful. */
-export const MAX_LIFETIME = 24 * 60 * 60 * 1000;
+const MAX_LIFETIME = 24 * 60 * 60 * 1000;
 
 const MAX_DESCRIPTION = 1_000;
 const MAX_MESSAGE_DESCRIPTION = 300;

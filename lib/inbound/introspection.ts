@@ -123,13 +123,13 @@ export interface TokenValidator {
   clear(): void;
 }
 
-export const DEFAULT_INTROSPECTION_EXPIRY_MARGIN = 5_000;
-export const DEFAULT_INACTIVE_TTL = 5_000;
-export const DEFAULT_INTROSPECTION_MAX_AGE = 3_600_000;
-export const DEFAULT_INTROSPECTION_CONCURRENCY = 32;
-export const MAX_INACTIVE_TTL = 60_000;
-export const DEFAULT_INTROSPECTION_MAX_ENTRIES = 10_000;
-export const DEFAULT_INTROSPECTION_TIMEOUT = 5_000;
+const DEFAULT_INTROSPECTION_EXPIRY_MARGIN = 5_000;
+const DEFAULT_INACTIVE_TTL = 5_000;
+const DEFAULT_INTROSPECTION_MAX_AGE = 3_600_000;
+const DEFAULT_INTROSPECTION_CONCURRENCY = 32;
+const MAX_INACTIVE_TTL = 60_000;
+const DEFAULT_INTROSPECTION_MAX_ENTRIES = 10_000;
+const DEFAULT_INTROSPECTION_TIMEOUT = 5_000;
 /** Refusals kept at most: enough to absorb a retrying bad client, small enough that junk costs little memory. */
 const MAX_REFUSALS_KEPT = 1_000;
 // Texas answers introspection from its cached keys, without a network hop: an attempt that takes

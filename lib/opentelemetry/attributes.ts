@@ -15,10 +15,10 @@ export const IDENTITY_PROVIDER = 'axios_m2m.identity_provider';
 
 export const HTTP_METHOD = 'http.request.method';
 export const HTTP_STATUS = 'http.response.status_code';
-export const SERVER_ADDRESS = 'server.address';
-export const SERVER_PORT = 'server.port';
-export const URL_FULL = 'url.full';
-export const URL_PATH = 'url.path';
+const SERVER_ADDRESS = 'server.address';
+const SERVER_PORT = 'server.port';
+const URL_FULL = 'url.full';
+const URL_PATH = 'url.path';
 export const ERROR_TYPE = 'error.type';
 
 /**
