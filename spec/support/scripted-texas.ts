@@ -58,9 +58,3 @@ export async function startScriptedTexas(answer: (body: Record<string, unknown>)
 }
 
 export type ScriptedTexas = Awaited<ReturnType<typeof startScriptedTexas>>;
-
-/** A JWT-shaped token (not signed: the scripted Texas does not check) with these claims. */
-export function fakeJwt(claims: Record<string, unknown>): string {
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${part({ alg: 'RS256', kid: 'k' })}.${part(claims)}.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU`;
-}

@@ -3,12 +3,13 @@ import nock from 'nock';
 import { inspect } from 'node:util';
 import { AuthError, isAuthError } from '../../../lib/inbound/auth-error.js';
 import { requireToken, requireTokenKoa } from '../../../lib/inbound/require-token.js';
+import { fakeJwt } from '../../support/fake-jwt.js';
 import { startScriptedTexas, type ScriptedTexas } from '../../support/scripted-texas.js';
 
 // requireToken's refusals, one by one, through the middleware function itself: status, headers,
 // code, expose; and no token in any of them, even when Texas echoes it back.
 
-const TOKEN = 'caller-token-4f9a7c1e2b3d5e6f';
+const TOKEN = fakeJwt({ sub: 'caller', jti: '4f9a7c1e2b3d5e6f' });
 
 function refusal(middleware: ReturnType<typeof requireToken>, authorization?: string): Promise<AuthError> {
   return new Promise((resolve, reject) => {

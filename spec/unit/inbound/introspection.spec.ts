@@ -4,7 +4,8 @@ import { inspect } from 'node:util';
 import { TokenError } from '../../../lib/errors.js';
 import { introspection } from '../../../lib/inbound/introspection.js';
 import { useNock } from '../../support/nock.js';
-import { cases, SECRET, type Reply } from '../../support/corpus-cases.js';
+import { cases, SECRET as CORPUS_SECRET, type Reply } from '../../support/corpus-cases.js';
+import { fakeJwt } from '../../support/fake-jwt.js';
 
 // The bad-input corpus (corpus-cases.ts) through introspection(): whatever sits at Texas's
 // introspection endpoint answers, validate() ends in a clear TokenError (never a crash, an
@@ -17,6 +18,8 @@ import { cases, SECRET, type Reply } from '../../support/corpus-cases.js';
 
 const ORIGIN = 'http://127.0.0.1:7164';
 const PATH = '/api/v1/introspect';
+// The corpus's secret inside a token of the shape introspection() sends to Texas at all.
+const SECRET = fakeJwt({ jti: CORPUS_SECRET });
 const GOOD = { active: true, sub: 'good-user', exp: Math.floor(Date.now() / 1000) + 3600 };
 
 /** Rows of answers only introspection can get wrong. */
