@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { installedVersion, npm, packInto } from '../support/packed.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 /**
  * The packed tarball, installed into a fresh project as a user would: `import` and `require`
@@ -16,14 +16,10 @@ describe('the packed package', function () {
   let project: string;
 
   before(() => {
-    if (!existsSync(join(root, 'dist', 'index.js'))) execFileSync(npm, ['run', 'build'], { cwd: root, stdio: 'ignore' });
     project = mkdtempSync(join(tmpdir(), 'axios-m2m-pack-'));
-    execFileSync(npm, ['pack', '--silent', '--pack-destination', project], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-    const tarball = readdirSync(project).find((name) => name.endsWith('.tgz'));
+    const tarball = packInto(project);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-    const axiosVersion = (JSON.parse(execFileSync(npm, ['ls', 'axios', '--json', '--depth=0'], { cwd: root }).toString()) as {
-      dependencies: { axios: { version: string } };
-    }).dependencies.axios.version;
+    const axiosVersion = installedVersion('axios');
     execFileSync(
       npm,
       ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', `./${tarball}`, `axios@${axiosVersion}`],
