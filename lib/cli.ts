@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { isTokenError, TokenError } from './errors.js';
 import { decodeJwt, decodeProtectedHeader } from './http/decode-jwt.js';
 import type { CachedTokenSource } from './cache/with-cache.js';
-import { fromEnv } from './sources/from-env.js';
+import { chooseFromEnv, type EnvSourceDescription } from './sources/from-env.js';
 import { texas } from './sources/texas.js';
 import { identityProvidersFor, type IdentityProviderFor } from './types.js';
 
@@ -15,9 +15,19 @@ type TexasIdentityProvider = IdentityProviderFor<'token'>;
 const USAGE = `Usage: axios-m2m token <scope> [--identity-provider <provider>] [--resource <uri>] [--json] [--raw]
        axios-m2m --version | --help
 
-Gets a token for <scope> from the source the environment describes (as fromEnv() does):
-Texas when NAIS_TOKEN_ENDPOINT is set, else client credentials from
-AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET or AZURE_APP_JWK.
+Gets a token for <scope> from the source the environment describes, as fromEnv() does, the
+first that is set of:
+  Texas                  NAIS_TOKEN_ENDPOINT
+  NAIS client creds      AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID, and
+                         AZURE_APP_CLIENT_SECRET or AZURE_APP_JWK
+  Azure SDK client creds AZURE_TENANT_ID, AZURE_CLIENT_ID, and AZURE_CLIENT_SECRET or
+                         AZURE_CLIENT_CERTIFICATE_PATH (a PEM file with key and certificate;
+                         AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=true sends the chain as x5c)
+  Workload identity      AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID, AZURE_TENANT_ID
+AZURE_AUTHORITY_HOST (default https://login.microsoftonline.com) is the Azure SDK's and workload
+identity's authority. On NAIS, workload identity to another tenant uses the pod's token:
+  NAIS_TOKEN_ENDPOINT= AZURE_FEDERATED_TOKEN_FILE="$NAIS_SERVICE_ACCOUNT_TOKEN_PATH" \
+  AZURE_CLIENT_ID=<app> AZURE_TENANT_ID=<tenant> npx axios-m2m token <scope>
 Prints the source, expires_in, and the token's decoded JWT header and claims (not the token).
 
 Options:
@@ -61,14 +71,13 @@ interface Args {
   raw: boolean;
 }
 
-/** Where the token came from, as far as the environment tells (no credentials, endpoint origin and path). */
-interface SourceDescription {
-  kind: 'texas' | 'client_credentials';
+/**
+ * Where the token came from, as far as the environment tells (no credentials, endpoint origin and
+ * path); `kind` is the source's name in events.
+ */
+interface SourceDescription extends EnvSourceDescription {
   /** Texas only: the identity provider asked for. */
   identity_provider?: TexasIdentityProvider;
-  /** How a client credentials source authenticates. */
-  auth?: 'client_secret' | 'private_key_jwt';
-  endpoint: string;
 }
 
 /** A wrong command line (exit 2). */
@@ -119,15 +128,21 @@ function sourceFor(args: Args, env: NodeJS.ProcessEnv): { source: CachedTokenSou
       'Maskinporten tokens come from Texas: NAIS_TOKEN_ENDPOINT is not set (the AZURE_* variables are for Entra ID)',
     );
   }
-  const source = fromEnv({ env }); // throws, naming what is missing, unless the environment describes a source
-  return {
-    source,
-    where: {
-      kind: 'client_credentials',
-      auth: env.AZURE_APP_CLIENT_SECRET ? 'client_secret' : 'private_key_jwt',
-      endpoint: label(env.AZURE_OPENID_CONFIG_TOKEN_ENDPOINT ?? ''),
-    },
-  };
+  // Throws, naming what is missing, unless the environment describes a source.
+  const { source, description } = chooseFromEnv(env, {});
+  return { source, where: description };
+}
+
+/** The source in one line of the text output. */
+function describe(where: SourceDescription): string {
+  switch (where.kind) {
+    case 'texas':
+      return `Texas, ${where.identity_provider} (${where.endpoint})`;
+    case 'workload_identity':
+      return `workload identity, token file ${where.token_file} (${where.endpoint})`;
+    default:
+      return `client credentials, ${where.auth} (${where.endpoint})`;
+  }
 }
 
 function label(url: string): string {
@@ -178,9 +193,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv, json: boolean): Prom
     process.stdout.write(`${token.token}\n`);
     return 0;
   }
-  const sourceText =
-    where.kind === 'texas' ? `Texas, ${where.identity_provider} (${where.endpoint})` : `client credentials, ${where.auth} (${where.endpoint})`;
-  const lines = [`source:     ${sourceText}`, `scope:      ${args.scope}`];
+  const lines = [`source:     ${describe(where)}`, `scope:      ${args.scope}`];
   if (args.resource !== undefined) lines.push(`resource:   ${args.resource}`);
   lines.push(`expires_in: ${expiresIn} s (at ${new Date(token.expiresAt).toISOString()})`);
   if (decoded) {

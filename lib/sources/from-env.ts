@@ -61,7 +61,32 @@ export function fromEnv(
   second?: SourceCacheOptions & HttpOptions,
 ): CachedTokenSource {
   const { env, options } = fromEnvArguments(first, second);
-  if (env.NAIS_TOKEN_ENDPOINT) return texas({ ...options, endpoint: env.NAIS_TOKEN_ENDPOINT });
+  return chooseFromEnv(env, options).source;
+}
+
+/**
+ * What `fromEnv()` chose, in the words of events and the CLI's JSON, without any credential: the
+ * source's name, how a client credentials source authenticates, the token file of workload
+ * identity (a path, not its content), and the endpoint's origin and path.
+ */
+export interface EnvSourceDescription {
+  kind: 'texas' | 'client_credentials' | 'workload_identity';
+  auth?: 'client_secret' | 'private_key_jwt' | 'certificate';
+  token_file?: string;
+  endpoint: string;
+}
+
+/**
+ * fromEnv()'s choice and the source it made, so that the CLI describes what it uses from the one
+ * place that decides, and cannot drift from it.
+ */
+export function chooseFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  options: SourceCacheOptions & HttpOptions,
+): { source: CachedTokenSource; description: EnvSourceDescription } {
+  if (env.NAIS_TOKEN_ENDPOINT) {
+    return { source: texas({ ...options, endpoint: env.NAIS_TOKEN_ENDPOINT }), description: { kind: 'texas', endpoint: label(env.NAIS_TOKEN_ENDPOINT) } };
+  }
   const { AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID, AZURE_APP_CLIENT_SECRET, AZURE_APP_JWK } = env;
   if (AZURE_OPENID_CONFIG_TOKEN_ENDPOINT || AZURE_APP_CLIENT_ID || AZURE_APP_CLIENT_SECRET || AZURE_APP_JWK) {
     // Some AZURE_* variables are set: name every one still missing, and those that are set (names
@@ -83,12 +108,14 @@ export function fromEnv(
     // Checked here too, so that an error names the variable rather than clientCredentials' option.
     if (!AZURE_APP_CLIENT_SECRET) importAssertionKey(AZURE_APP_JWK, 'fromEnv(): AZURE_APP_JWK');
     // Only what `env` holds: process.env must not fill in what a given env left out.
-    return clientCredentials({
+    const source = clientCredentials({
       ...options,
       tokenEndpoint: AZURE_OPENID_CONFIG_TOKEN_ENDPOINT,
       clientId: AZURE_APP_CLIENT_ID,
       ...(AZURE_APP_CLIENT_SECRET ? { clientSecret: AZURE_APP_CLIENT_SECRET } : { privateJwk: AZURE_APP_JWK }),
     });
+    const auth = AZURE_APP_CLIENT_SECRET ? 'client_secret' : 'private_key_jwt';
+    return { source, description: { kind: 'client_credentials', auth, endpoint: label(AZURE_OPENID_CONFIG_TOKEN_ENDPOINT!) } };
   }
   // The Azure SDK's names (what @azure/identity's EnvironmentCredential and the AKS workload
   // identity webhook set): a secret first, then the federated token file.
@@ -102,7 +129,11 @@ export function fromEnv(
     const missing = [AZURE_TENANT_ID ? undefined : 'AZURE_TENANT_ID', AZURE_CLIENT_ID ? undefined : 'AZURE_CLIENT_ID'].filter((name) => name !== undefined);
     if (missing.length > 0) throw new TokenError('configuration', `fromEnv(): ${notSet(missing)}; ${what} need${missing.length > 1 ? '' : 's'} ${missing.length > 1 ? 'them' : 'it'}`);
     const tokenEndpoint = azureTokenEndpoint(env)!;
-    if (AZURE_CLIENT_SECRET) return clientCredentials({ ...options, tokenEndpoint, clientId: AZURE_CLIENT_ID, clientSecret: AZURE_CLIENT_SECRET });
+    const endpoint = label(tokenEndpoint);
+    if (AZURE_CLIENT_SECRET) {
+      const source = clientCredentials({ ...options, tokenEndpoint, clientId: AZURE_CLIENT_ID, clientSecret: AZURE_CLIENT_SECRET });
+      return { source, description: { kind: 'client_credentials', auth: 'client_secret', endpoint } };
+    }
     if (AZURE_CLIENT_CERTIFICATE_PATH) {
       let pem: string;
       try {
@@ -114,14 +145,22 @@ export function fromEnv(
       const key = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.exec(pem)?.[0];
       if (key === undefined) throw new TokenError('configuration', `fromEnv(): AZURE_CLIENT_CERTIFICATE_PATH ${AZURE_CLIENT_CERTIFICATE_PATH} holds no PEM private key`);
       const sendChain = ['true', '1'].includes((env.AZURE_CLIENT_SEND_CERTIFICATE_CHAIN ?? '').toLowerCase());
-      return clientCredentials({ ...options, tokenEndpoint, clientId: AZURE_CLIENT_ID, certificate: { key, cert: pem.replace(key, ''), sendChain } });
+      const source = clientCredentials({ ...options, tokenEndpoint, clientId: AZURE_CLIENT_ID, certificate: { key, cert: pem.replace(key, ''), sendChain } });
+      return { source, description: { kind: 'client_credentials', auth: 'certificate', endpoint } };
     }
-    return workloadIdentity({ ...options, tokenEndpoint, clientId: AZURE_CLIENT_ID, tokenFile: AZURE_FEDERATED_TOKEN_FILE });
+    const source = workloadIdentity({ ...options, tokenEndpoint, clientId: AZURE_CLIENT_ID, tokenFile: AZURE_FEDERATED_TOKEN_FILE });
+    return { source, description: { kind: 'workload_identity', token_file: AZURE_FEDERATED_TOKEN_FILE!, endpoint } };
   }
   throw new TokenError(
     'configuration',
     'fromEnv(): no token source configured: set NAIS_TOKEN_ENDPOINT (Texas), or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET or AZURE_APP_JWK (NAIS client credentials), or AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH (Azure SDK client credentials), or AZURE_FEDERATED_TOKEN_FILE with AZURE_TENANT_ID and AZURE_CLIENT_ID (workload identity)',
   );
+}
+
+/** Origin and path: what events and messages show of an endpoint (no query, no credentials in it). */
+function label(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}`;
 }
 
 /**

@@ -1,38 +1,22 @@
 import { expect } from 'chai';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { SignJWT, type JWK } from 'jose';
 import { startTexasServer, type TexasServer } from '../../lib/testing/texas-server.js';
+import { CLI, ensureBuiltCli, runCli, type CliRun as Run } from '../support/run-cli.js';
 
 // Runs the BUILT CLI (dist/cli.js, the package's bin) as a user would: against the Texas-faithful
 // testing server (axios-m2m/testing) for Texas, both identity providers, and against a stub of
 // Entra ID's token endpoint on loopback for client credentials.
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const SCOPE = 'api://dev-gcp.team.other-api/.default';
 const SECRET = 'cli-secret~value';
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    // Only what the test gives: the developer's own AZURE_*/NAIS_* variables must not leak in.
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 15_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 /** Runs the CLI with a stdout whose reader is gone before anything is written (`… | head -c0`). */
 function runWithClosedStdout(args: string[], env: Record<string, string>): Promise<Run> {
@@ -62,14 +46,7 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
   let reply: [number, unknown];
 
   before(async () => {
-    if (!existsSync(CLI)) {
-      // `npm test` builds first; a lone `npx mocha spec/cli` may not have.
-      try {
-        execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
-      } catch (error) {
-        throw new Error(`dist/cli.js is missing and \`npm run build\` failed: ${(error as Error).message}`);
-      }
-    }
+    ensureBuiltCli();
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     jwt = await new SignJWT({ roles: ['access_as_application'], azp: 'client-id' })
       .setProtectedHeader({ alg: 'RS256', kid: 'stub-key', typ: 'JWT' })
