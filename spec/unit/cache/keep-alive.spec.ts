@@ -13,6 +13,8 @@ function manualFetch() {
   const fetch = (_scope: string, options: GetTokenOptions) => new Promise<AccessToken>((resolve, reject) => calls.push({ resolve, reject, options }));
   return { calls, fetch };
 }
+/** Referenced MessagePorts: what keeps the event loop alive for a waiting caller. */
+const heldPorts = () => process.getActiveResourcesInfo().filter((type) => type === 'MessagePort').length;
 const settle = async () => {
   for (let i = 0; i < 5; i += 1) await Promise.resolve();
 };
@@ -39,6 +41,22 @@ describe('keeping the process alive while callers wait', () => {
     calls[1]!.reject(new Error('down'));
     await waits[2]!.catch(() => {});
     expect(waitingCallers() - before).to.equal(0);
+  });
+
+  it('holds it with one referenced handle from the first waiting caller on, and lets it go after the last', async () => {
+    const { calls, fetch } = manualFetch();
+    const source = withCache(fetch);
+    const ports = heldPorts();
+    // Callers another file left waiting hold the handle already: then ours adds none.
+    const added = before === 0 ? 1 : 0;
+    const alone = source.getToken('s');
+    expect(heldPorts()).to.equal(ports + added);
+    const second = source.getToken('s');
+    expect(heldPorts()).to.equal(ports + added);
+    await settle();
+    calls[0]!.resolve({ token: 't', expiresAt: Date.now() + 3_600_000 });
+    await Promise.all([alone, second]);
+    expect(heldPorts()).to.equal(ports);
   });
 
   it('lets go of a caller that aborts, while the fetch it left goes on', async () => {
