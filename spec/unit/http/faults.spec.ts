@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { inspect } from 'node:util';
 import nock from 'nock';
+import sinon from 'sinon';
 import { TokenError } from '../../../lib/errors.js';
 import { clientCredentials, type ClientCredentialsOptions } from '../../../lib/sources/client-credentials.js';
 import { useNock } from '../../support/nock.js';
@@ -72,17 +73,77 @@ describe('token endpoint faults', function () {
       });
     }
 
-    it('honours Retry-After in seconds', async () => {
-      nock(ORIGIN).post(PATH).reply(429, { error: 'slow_down' }, { 'retry-after': '1' }).post(PATH).reply(200, GOOD);
-      const started = Date.now();
-      expect((await source({ retries: 1 }).getToken(SCOPE)).token).to.equal('good-token');
-      expect(Date.now() - started).to.be.at.least(900); // waited as asked (a lower bound, not a timing)
-    });
+    describe('Retry-After, on a fake clock', () => {
+      // The clock is fake, so the wait is measured exactly and a slow machine changes nothing: the
+      // retry must go out no earlier than the answer asked, where the backoff alone (400-480 ms
+      // before the first retry) would send it long before. Only what the wait reads and arms is
+      // faked: setImmediate, process.nextTick and queueMicrotask stay real, for nock and axios
+      // serve and read the answers on them.
+      const T0 = 1_700_000_000_000; // a whole second, as HTTP dates are
+      let clock: sinon.SinonFakeTimers;
+      let settled = true;
+      beforeEach(() => {
+        clock = sinon.useFakeTimers({ now: T0, toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
+      });
+      afterEach(async () => {
+        // A test that failed half-way leaves its caller waiting on a fake timer, and a waiting
+        // caller holds the process: fire what is pending (the cache's deadline ends the wait).
+        if (!settled) {
+          await clock.runToLastAsync();
+          await realTurnsUntil(() => settled, 'the caller to be answered');
+        }
+        clock.restore();
+      });
 
-    it('honours Retry-After as an HTTP date', async () => {
-      const date = new Date(Date.now() + 1_500).toUTCString();
-      nock(ORIGIN).post(PATH).reply(503, '', { 'retry-after': date }).post(PATH).reply(200, GOOD);
-      expect((await source({ retries: 1 }).getToken(SCOPE)).token).to.equal('good-token');
+      /**
+       * Real turns of the event loop until `condition` holds, bounded in real time. A count of
+       * turns is no bound: on a loaded machine, or a Node whose http stack takes more turns, the
+       * answer arrives after any number of them.
+       */
+      async function realTurnsUntil(condition: () => boolean, what: string, eachTurn?: () => Promise<unknown>): Promise<void> {
+        const start = process.hrtime.bigint(); // not faked
+        while (!condition()) {
+          if (process.hrtime.bigint() - start > 10_000_000_000n) expect.fail(`still waiting after 10 s for ${what}`);
+          await new Promise((resolve) => setImmediate(resolve));
+          await eachTurn?.();
+        }
+      }
+
+      /**
+       * Runs one throttled answer, then the retry, and returns when (fake time) the retry went out.
+       * Fake time stands still while the throttled answer is served and read, until the wait
+       * before the retry is armed (one fake timer more than when the answer was served: the
+       * cache's deadline was already there); then it jumps to the end of that wait, the earliest
+       * timer, and no further. axios-retry sends the retry from a timer of its own, of 0 ms: timers
+       * due now are run, fake time standing still, so the retry goes out when the wait ended.
+       */
+      async function retried(headers: Record<string, string>, status = 429): Promise<number> {
+        let timersWhenServed = Infinity;
+        let retryAt: number | undefined;
+        nock(ORIGIN)
+          .post(PATH)
+          .reply(status, () => ((timersWhenServed = clock.countTimers()), { error: 'slow_down' }), headers);
+        nock(ORIGIN)
+          .post(PATH)
+          .reply(200, () => ((retryAt = Date.now()), GOOD));
+        settled = false;
+        const token = source({ retries: 1, timeout: 120_000 }).getToken(SCOPE);
+        void token.finally(() => (settled = true)).catch(() => {});
+        await realTurnsUntil(() => clock.countTimers() > timersWhenServed, 'the wait before the retry to be armed');
+        await clock.nextAsync();
+        await realTurnsUntil(() => retryAt !== undefined, 'the retry to go out', () => clock.tickAsync(0));
+        expect((await token).token).to.equal('good-token');
+        return retryAt!;
+      }
+
+      it('honours Retry-After in seconds', async () => {
+        expect((await retried({ 'retry-after': '20' })) - T0).to.be.at.least(20_000);
+      });
+
+      it('honours Retry-After as an HTTP date', async () => {
+        const date = T0 + 20_000;
+        expect(await retried({ 'retry-after': new Date(date).toUTCString() }, 503)).to.be.at.least(date);
+      });
     });
 
     it('fails at once with code throttled when Retry-After is longer than allowed', async () => {
