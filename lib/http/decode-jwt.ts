@@ -1,5 +1,6 @@
-// Reads a JWT's claims or header WITHOUT verifying it: only to learn when a token expires (`exp`)
-// and, in the CLI, to show what a token says. jose's decodeJwt does the same, but even its
+// Reads a JWT's claims or header WITHOUT verifying it: only to learn when a token expires (`exp`),
+// whether an incoming token has a JWS's shape at all (introspection, before Texas is asked) and,
+// in the CLI, to show what a token says. jose's decodeJwt does the same, but even its
 // `jose/jwt/decode` subpath is five ES modules, about 5 ms of every service's start-up (the import
 // cost that `npm run bench` measures), for what Buffer does in a line. jose still signs client assertions (loaded then).
 

@@ -9,6 +9,7 @@ import { oneLine } from '../http/token-response.js';
 import { count, duration, fail, identityProviderOption, optionalObject, optionalString } from '../options.js';
 import type { IdentityProviderFor } from '../types.js';
 import { ResultCache } from './result-cache.js';
+import { shapeRefusal } from './token-shape.js';
 
 /**
  * Identity providers whose tokens Texas's `/api/v1/introspect` checks: all of them.
@@ -51,7 +52,11 @@ export interface TokenClaims {
 /** What Texas said of a token. */
 export type IntrospectionResult =
   | { readonly active: true; readonly claims: TokenClaims }
-  /** `reason` is Texas's (`invalid token: ExpiredSignature`), or a generic one when Texas's would show the token. */
+  /**
+   * `reason` is Texas's (`invalid token: ExpiredSignature`), a generic one when Texas's would show
+   * the token, or the local check's (`not a JWS: the header has no kid`) for a token refused
+   * before Texas was asked.
+   */
   | { readonly active: false; readonly reason: string };
 
 /** Options of {@link introspection}. Every field is optional. */
@@ -146,6 +151,9 @@ const INACTIVE = 'token is not active';
  * (`POST /api/v1/introspect`). Texas checks the signature, issuer, audience and lifetime for the
  * identity provider, and does not cache; this validator does:
  *
+ * - a token without the shape of one Texas could accept (three base64url parts, a JSON header with
+ *   `alg`, not `none`, and `kid`, a JSON payload with a numeric `exp` at most 60 s past: Texas's
+ *   leeway) refused at once, with a reason naming the check, no request to Texas and nothing kept;
  * - an active result until the token's `exp` (less `expiryMargin`), at most `maxAge`, keyed by a SHA-256 digest of
  *   the token, never the token itself; an inactive one for `inactiveTtl`; a failure never;
  * - concurrent validations of one token share one request; at most `maxEntries` results;
@@ -293,6 +301,14 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
     if (hit !== undefined) {
       if (channels['axios-m2m:introspection:validate'].hasSubscribers) event(true, started, hit);
       return hit;
+    }
+    // Junk is refused here, never sent to Texas and never kept: storing it would only let a flood
+    // of distinct junk evict the refusals of real tokens that are worth remembering.
+    const why = shapeRefusal(token, started);
+    if (why !== undefined) {
+      const result: IntrospectionResult = Object.freeze({ active: false, reason: why });
+      if (channels['axios-m2m:introspection:validate'].hasSubscribers) event(true, started, result);
+      return result;
     }
     let pending = inFlight.get(key);
     if (pending === undefined) {
