@@ -1,6 +1,7 @@
 // Attach axios-m2m to an axios instance you already have, on NAIS: Texas, with the platform's
 // environment defaults. Every request through the instance carries a token for the API's scope.
 //
+// Extra packages: none.
 // Inputs (environment): NAIS_TOKEN_ENDPOINT (set by NAIS), API_URL, SCOPE
 //   (e.g. api://dev-gcp.team.other-api/.default).
 // Run: node --import tsx examples/attach-texas.ts

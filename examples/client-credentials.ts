@@ -1,6 +1,7 @@
 // Client credentials against Entra ID's token endpoint, every option spelled out (a variant of
 // attach-texas.ts: only the source differs).
 //
+// Extra packages: none.
 // Inputs (environment): AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID,
 //   AZURE_APP_CLIENT_SECRET, API_URL, SCOPE.
 // Run: node --import tsx examples/client-credentials.ts

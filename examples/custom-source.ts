@@ -2,6 +2,7 @@
 // package's cache: withCache gives it single-flight fetches, expiry margins, refresh ahead and
 // the 401 retry's forced refresh.
 //
+// Extra packages: none.
 // Inputs (environment): VAULT_URL (answers POST /token {scope} with {token, expires_at}), API_URL, SCOPE.
 // Run: node --import tsx examples/custom-source.ts
 import { pathToFileURL } from 'node:url';

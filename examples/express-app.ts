@@ -2,6 +2,7 @@
 // handler turns a TokenError into a 503 (our token source failed) or 502 (the API refused us),
 // without leaking details to the client; the details go to the log.
 //
+// Extra packages: express (types for TypeScript: @types/express).
 // Inputs (environment): NAIS_TOKEN_ENDPOINT (or the AZURE_* variables), API_URL, SCOPE.
 // Run: node --import tsx examples/express-app.ts  (starts, calls itself twice, and stops)
 import { pathToFileURL } from 'node:url';

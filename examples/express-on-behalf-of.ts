@@ -2,6 +2,7 @@
 // user's token (from the incoming request's Authorization header) for one scoped to that API.
 // The axios instance is attached once; captureUserToken() gives each request its own user.
 //
+// Extra packages: express (types for TypeScript: @types/express).
 // Inputs (environment):
 //   NAIS_TOKEN_EXCHANGE_ENDPOINT (set by NAIS when Texas runs beside the app),
 //   API_URL and API_SCOPE (the internal API and its scope, e.g. api://dev-gcp.team.other-api/.default),

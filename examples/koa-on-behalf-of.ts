@@ -2,6 +2,7 @@
 // user's token (from the incoming request's Authorization header) for one scoped to that API.
 // The axios instance is attached once; captureUserTokenKoa() gives each request its own user.
 //
+// Extra packages: koa (types for TypeScript: @types/koa).
 // Inputs (environment):
 //   NAIS_TOKEN_EXCHANGE_ENDPOINT (set by NAIS when Texas runs beside the app),
 //   API_URL and API_SCOPE (the internal API and its scope; for TokenX set TOKEN_PROVIDER=tokenx

@@ -1,6 +1,7 @@
 // Logging token events with pino: failed token requests, failed background refreshes, and 401
 // retries. The events never hold a secret or a token, so they can be logged as they are.
 //
+// Extra packages: pino.
 // Inputs (environment): NAIS_TOKEN_ENDPOINT (or the AZURE_* variables), API_URL, SCOPE.
 // Run: node --import tsx examples/logging-pino.ts
 import axios from 'axios';

@@ -1,6 +1,7 @@
 // Maskinporten through Texas: tokens for an external API (for example one of Skatteetaten's),
 // fetched by the NAIS token sidecar, cached in this process and attached to every request to API_URL.
 //
+// Extra packages: none.
 // Inputs (environment):
 //   NAIS_TOKEN_ENDPOINT (set by NAIS when Texas runs beside the app),
 //   MASKINPORTEN_SCOPES (one or more scopes, space-separated, e.g. "nav:test/api skatteetaten:mva"),

@@ -1,6 +1,7 @@
 // Token metrics with prom-client: cache hits and misses, token request durations, errors by code,
 // and 401 retries, from the package's diagnostics_channel events.
 //
+// Extra packages: prom-client.
 // Inputs (environment): NAIS_TOKEN_ENDPOINT (or the AZURE_* variables), API_URL, SCOPE.
 // Run: node --import tsx examples/metrics-prom-client.ts
 import axios from 'axios';

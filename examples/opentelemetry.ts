@@ -5,6 +5,7 @@
 // The SDK setup below stands in for what your service already has (on NAIS, the platform's
 // auto-instrumentation does it before your code runs); it prints spans and metrics to the console.
 //
+// Extra packages: @opentelemetry/api, @opentelemetry/sdk-metrics, @opentelemetry/sdk-trace-node.
 // Inputs (environment): NAIS_TOKEN_ENDPOINT (or the AZURE_* variables), API_URL, SCOPE.
 // Run: node --import tsx examples/opentelemetry.ts
 import { metrics, trace } from '@opentelemetry/api';

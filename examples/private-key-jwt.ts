@@ -1,6 +1,7 @@
 // Client credentials with private_key_jwt: no client secret, each token request carries a fresh
 // client assertion signed with the app's private key (Entra ID's recommended way to authenticate).
 //
+// Extra packages: none.
 // Inputs (environment, as NAIS sets them for an app with Entra ID enabled):
 //   AZURE_OPENID_CONFIG_TOKEN_ENDPOINT, AZURE_APP_CLIENT_ID, AZURE_APP_JWK (a private JWK with kid),
 //   API_URL (the API to call) and SCOPE (its scope, e.g. api://dev-gcp.team.other-api/.default).

@@ -3,6 +3,7 @@
 // (introspection), refuses the wrong ones with the right status, and runs the route as that user,
 // so onBehalfOf() exchanges the caller's token for one scoped to the other API.
 //
+// Extra packages: express (types for TypeScript: @types/express).
 // Inputs (environment):
 //   NAIS_TOKEN_INTROSPECTION_ENDPOINT and NAIS_TOKEN_EXCHANGE_ENDPOINT (set by NAIS when Texas runs beside the app),
 //   API_URL and API_SCOPE (the other API and its scope, e.g. api://dev-gcp.team.other-api/.default),

@@ -1,6 +1,7 @@
 // Choosing scopes: per instance, per request, by a function of the URL, and no token at all.
 // First match wins: the request's token.scope, the instance's token.scope, attachToken's scope.
 //
+// Extra packages: none.
 // Inputs (environment): NAIS_TOKEN_ENDPOINT, API_URL.
 // Run: node --import tsx examples/scopes.ts
 import { pathToFileURL } from 'node:url';

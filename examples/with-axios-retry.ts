@@ -2,6 +2,7 @@
 // that failed with a network error or a 5xx (each re-send gets a token from the cache), and
 // axios-m2m re-sends a request once when the API refuses its token with 401.
 //
+// Extra packages: axios-retry (axios-m2m uses it inside; your own import needs it in your package.json).
 // Inputs (environment): NAIS_TOKEN_ENDPOINT, API_URL, SCOPE.
 // Run: node --import tsx examples/with-axios-retry.ts
 import { pathToFileURL } from 'node:url';

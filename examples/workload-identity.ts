@@ -1,6 +1,7 @@
 // Workload identity federation: no secret at all. The platform's service-account token, a file
 // rotated in place, is the client assertion; it is read again for every token request.
 //
+// Extra packages: none.
 // Inputs (environment):
 //   AKS: AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_AUTHORITY_HOST (set by
 //   the workload identity webhook). NAIS, to an external Entra tenant: NAIS_SERVICE_ACCOUNT_TOKEN_PATH
