@@ -1,9 +1,9 @@
 import pMemoize from 'p-memoize';
+import { abortable, withDeadline } from '../core/deadline.js';
 import { TokenError, failureFields } from '../errors.js';
 import { channels, publish } from '../events.js';
 import { count, duration, optionalFunction, optionalObject, optionalString, fail, forMessage, scopeProblem } from '../options.js';
 import type { AccessToken, FetchToken, GetTokenOptions, TokenSource } from '../types.js';
-import { abortable } from './abortable.js';
 import { keepAliveUntilSettled } from './keep-alive.js';
 import { ownError } from './own-error.js';
 import { TokenStore, type FetchedToken } from './token-store.js';
@@ -204,23 +204,14 @@ class TokenCache implements CachedTokenSource {
     }
   }
 
-  async #fetchWithDeadline(scope: string, forceRefresh: boolean): Promise<AccessToken> {
-    const deadline = new AbortController();
-    const timer = setTimeout(() => {
+  #fetchWithDeadline(scope: string, forceRefresh: boolean): Promise<AccessToken> {
+    const timedOut = () => {
       const where = this.#endpoint ? ` from ${forMessage(this.#endpoint)}` : '';
-      deadline.abort(
-        new TokenError('timeout', `token request for ${forMessage(scope)}${where} timed out after ${this.#timeout} ms`, {
-          scope,
-          endpoint: this.#endpoint,
-        }),
-      );
-    }, this.#timeout);
-    timer.unref?.();
-    try {
-      // Custom fetchers may ignore the signal; the race makes the deadline hold for them too.
-      return await abortable(this.#fetch(scope, { forceRefresh, signal: deadline.signal }), deadline.signal);
-    } finally {
-      clearTimeout(timer);
-    }
+      return new TokenError('timeout', `token request for ${forMessage(scope)}${where} timed out after ${this.#timeout} ms`, {
+        scope,
+        endpoint: this.#endpoint,
+      });
+    };
+    return withDeadline(this.#timeout, timedOut, (signal) => this.#fetch(scope, { forceRefresh, signal }));
   }
 }

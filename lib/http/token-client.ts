@@ -2,6 +2,7 @@ import axios, { AxiosError, type AxiosInstance, type InternalAxiosRequestConfig 
 import axiosRetryExport, { exponentialDelay, retryAfter } from 'axios-retry';
 import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import https from 'node:https';
+import { pause } from '../core/deadline.js';
 import { isTokenError, type TokenError, type TokenErrorCode } from '../errors.js';
 import { count, duration } from '../options.js';
 import type { AccessToken } from '../types.js';
@@ -105,21 +106,6 @@ const unreferencedTransport = {
     return request;
   },
 };
-
-/** Resolves after `ms`, or at once when `signal` aborts; its timer never keeps the process alive. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    timer.unref?.();
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** AbortSignal.timeout takes a whole number of milliseconds up to 2^32 - 1. */
 const MAX_TIMER = 2 ** 32 - 1;

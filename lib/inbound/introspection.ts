@@ -1,4 +1,5 @@
 import { isBearerToken } from '../core/bearer.js';
+import { withDeadline } from '../core/deadline.js';
 import { digestOf } from '../core/digest.js';
 import { TokenError, failureFields } from '../errors.js';
 import { ownError } from '../cache/own-error.js';
@@ -242,32 +243,23 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
 
   /** One request to Texas, with its deadline; the answer checked and stored. */
   async function ask(key: string, token: string): Promise<IntrospectionResult> {
-    const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new TokenError('timeout', `${subject} timed out after ${timeout} ms (${endpoint.label})`, { endpoint: endpoint.label })),
-      timeout,
-    );
-    // The deadline alone must not keep the process alive: the request to Texas does while it runs.
-    timer.unref();
-    let body: string;
-    try {
-      await slot(deadline.signal);
-    } catch (error) {
-      clearTimeout(timer);
-      throw error;
-    }
-    try {
-      body = await client.send({
-        subject,
-        format,
-        signal: deadline.signal,
-        secrets: [token], // scrubbed from anything Texas echoes back into an error
-        body: { identity_provider: identityProvider, token },
-      });
-    } finally {
-      clearTimeout(timer);
-      release();
-    }
+    const timedOut = () => new TokenError('timeout', `${subject} timed out after ${timeout} ms (${endpoint.label})`, { endpoint: endpoint.label });
+    // The wait for a free slot counts toward the deadline; the deadline alone never keeps the process
+    // alive (the request to Texas does while it runs).
+    const body = await withDeadline(timeout, timedOut, async (signal) => {
+      await slot(signal);
+      try {
+        return await client.send({
+          subject,
+          format,
+          signal,
+          secrets: [token], // scrubbed from anything Texas echoes back into an error
+          body: { identity_provider: identityProvider, token },
+        });
+      } finally {
+        release();
+      }
+    });
     const result = parseAnswer(body, token);
     if (result === undefined) {
       throw new TokenError('bad_response', `${subject} failed: 200 answer is not {"active": true|false, ...} (${endpoint.label})`, {
