@@ -8,7 +8,7 @@ export default tseslint.config(
   {
     // spec/package/consumer/ is a user's project compiled by its own tsconfig against the packed
     // tarball (types.spec.ts): it has no type information here until the tarball is installed.
-    ignores: ['dist/', 'coverage/', '.tmp/', 'node_modules/', '**/*.{js,cjs,mjs}', 'spec/package/consumer/'],
+    ignores: ['dist/', 'coverage/', '.tmp/', '.stryker-tmp/', 'reports/', 'node_modules/', '**/*.{js,cjs,mjs}', 'spec/package/consumer/'],
   },
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },

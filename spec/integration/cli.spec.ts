@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { SignJWT, type JWK } from 'jose';
 import { startTexasServer, type TexasServer } from '../../lib/testing/texas-server.js';
 import { CLI, ensureBuiltCli, runCli, type CliRun as Run } from '../support/run-cli.js';
+import { asyncListener } from '../support/async-listener.js';
 
 // Runs the BUILT CLI (dist/cli.js, the package's bin) as a user would: against the Texas-faithful
 // testing server (axios-m2m/testing) for Texas, both identity providers, and against a stub of
@@ -35,6 +36,24 @@ interface Received {
   body: Record<string, unknown>;
 }
 
+/** What the CLI prints with --json, as far as these specs read it. */
+interface TokenOutput {
+  source: Record<string, string>;
+  scope: string;
+  expires_in: number;
+  format: string;
+  header?: Record<string, unknown>;
+  claims?: Record<string, unknown>;
+  token?: string;
+}
+
+/** What the CLI prints on stderr with --json when it fails. */
+interface ErrorOutput {
+  code: string;
+  message: string;
+  errorCodes?: number[];
+}
+
 describe('axios-m2m token <scope> (the built CLI)', function () {
   this.timeout(60_000);
   let server: Server;
@@ -55,14 +74,14 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
       .setIssuedAt()
       .setExpirationTime('1h')
       .sign(privateKey);
-    server = createServer(async (req, res) => {
+    server = createServer(asyncListener(async (req, res) => {
       const text = await read(req);
       const contentType = String(req.headers['content-type'] ?? '');
-      const body = contentType.startsWith('application/json') ? JSON.parse(text) : Object.fromEntries(new URLSearchParams(text));
+      const body = contentType.startsWith('application/json') ? (JSON.parse(text) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(text));
       received.push({ path: req.url ?? '', contentType, body });
       res.writeHead(reply[0], { 'content-type': 'application/json' });
       res.end(JSON.stringify(reply[1]));
-    });
+    }));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     texasServer = await startTexasServer();
@@ -104,7 +123,7 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
   it('prints one JSON object with --json, still without the token', async () => {
     const { code, stdout } = await run(['token', SCOPE, '--json'], azure());
     expect(code).to.equal(0);
-    const output = JSON.parse(stdout);
+    const output = JSON.parse(stdout) as TokenOutput;
     expect(output).to.have.all.keys('source', 'scope', 'expires_in', 'expires_at', 'format', 'header', 'claims');
     expect(output.source).to.deep.equal({ kind: 'client_credentials', auth: 'client_secret', endpoint: `${origin}/tenant/oauth2/v2.0/token` });
     expect(output.scope).to.equal(SCOPE);
@@ -120,7 +139,7 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
     expect(raw.code).to.equal(0);
     expect(raw.stdout).to.equal(`${jwt}\n`);
     const json = await run(['token', SCOPE, '--json', '--raw'], azure());
-    expect(JSON.parse(json.stdout).token).to.equal(jwt);
+    expect((JSON.parse(json.stdout) as TokenOutput).token).to.equal(jwt);
   });
 
   it('exits 0 without a word when the reader of stdout closes early, since the token was received', async () => {
@@ -139,7 +158,7 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
     expect(code).to.equal(0);
     expect(stdout).to.include('token:      opaque (not a JWT)');
     expect(stdout).to.not.include('opaque-token-value');
-    const json = JSON.parse((await run(['token', SCOPE, '--json'], azure())).stdout);
+    const json = JSON.parse((await run(['token', SCOPE, '--json'], azure())).stdout) as TokenOutput;
     expect(json).to.include({ format: 'opaque' }).and.not.have.any.keys('header', 'claims', 'token');
   });
 
@@ -150,7 +169,7 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
     it('asks Texas for entra_id, even beside AZURE_* variables, and says so', async () => {
       const { code, stdout } = await run(['token', SCOPE, '--json'], { ...azure(), ...nais() });
       expect(code).to.equal(0);
-      const output = JSON.parse(stdout);
+      const output = JSON.parse(stdout) as TokenOutput;
       expect(output.source).to.deep.equal({ kind: 'texas', identity_provider: 'entra_id', endpoint: texasServer.tokenEndpoint });
       expect(output.claims).to.include({ aud: 'api://dev-gcp.team.other-api', idp: 'entra_id' });
       expect(lastRequest()).to.deep.include({ path: '/api/v1/token', status: 200, body: { identity_provider: 'entra_id', target: SCOPE } });
@@ -171,10 +190,10 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
         status: 200,
         body: { identity_provider: 'maskinporten', target: scopes, resource: 'https://api.example.no/' },
       });
-      const output = JSON.parse(stdout);
+      const output = JSON.parse(stdout) as TokenOutput;
       expect(output.source).to.deep.equal({ kind: 'texas', identity_provider: 'maskinporten', endpoint: texasServer.tokenEndpoint });
       expect(output).to.include({ scope: scopes, resource: 'https://api.example.no/', format: 'jwt' });
-      expect(await texasServer.verify(output.token)).to.include({ aud: scopes, idp: 'maskinporten' });
+      expect(await texasServer.verify(String(output.token))).to.include({ aud: scopes, idp: 'maskinporten' });
       const text = await run(['token', scopes, '--identity-provider', 'maskinporten'], nais());
       expect(text.code).to.equal(0);
       expect(text.stdout).to.include(`source:     Texas, maskinporten (${texasServer.tokenEndpoint})\nscope:      ${scopes}\n`);
@@ -198,7 +217,7 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
       expect(stdout).to.equal('');
       expect(stderr.endsWith('}\n')).to.equal(true);
       expect(stderr.trim().split('\n')).to.have.length(1);
-      const error = JSON.parse(stderr);
+      const error = JSON.parse(stderr) as ErrorOutput;
       expect(error).to.have.all.keys('code', 'message', 'status', 'oauthError', 'description', 'scope', 'endpoint');
       expect(error).to.include({ code: 'invalid_scope', oauthError: 'invalid_scope', status: 400, scope: target, endpoint: texasServer.tokenEndpoint });
       expect(error.message).to.match(/^token request for api:\/\/dev-gcp\.team\.other-api failed: 400 invalid_scope: AADSTS1002012: /);
@@ -221,7 +240,7 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
     const { AZURE_APP_CLIENT_SECRET: _secret, ...withoutSecret } = azure();
     const { code, stdout } = await run(['token', SCOPE, '--json'], { ...withoutSecret, AZURE_APP_JWK: JSON.stringify(jwk) });
     expect(code).to.equal(0);
-    expect(JSON.parse(stdout).source.auth).to.equal('private_key_jwt');
+    expect((JSON.parse(stdout) as TokenOutput).source.auth).to.equal('private_key_jwt');
     expect(received[0]!.body).to.include({ client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' });
     expect(received[0]!.body).to.not.have.property('client_secret');
   });
@@ -263,7 +282,7 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
     const { code, stdout, stderr } = await run(['token', SCOPE, '--json'], azure());
     expect(code).to.equal(1);
     expect(stdout).to.equal('');
-    const error = JSON.parse(stderr);
+    const error = JSON.parse(stderr) as ErrorOutput;
     expect(error).to.include({ code: 'invalid_client', status: 401, scope: SCOPE, traceId: 'trace-1' });
     expect(error.errorCodes).to.deep.equal([7000215]);
     expect(stderr).to.not.include(SECRET);

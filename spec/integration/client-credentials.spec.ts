@@ -48,7 +48,7 @@ describe('clientCredentials() + attachToken() end to end (oidc-provider as Entra
     const instance = axios.create({ baseURL: api.url });
     attachToken(instance, { source: secretSource(), scope: SCOPE });
     const before = as.tokenRequests;
-    const { status, data } = await instance.get('/things');
+    const { status, data } = await instance.get<unknown>('/things');
     expect(status).to.equal(200);
     expect(data).to.deep.include({ sub: as.clientId, aud: RESOURCE, azp: as.clientId });
     expect(as.tokenRequests - before).to.equal(1);
@@ -122,7 +122,7 @@ describe('clientCredentials() + attachToken() end to end (oidc-provider as Entra
     attachToken(instance, { source: secretSource() });
     const before = as.tokenRequests;
     const responses = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => instance.get('/herd', { token: { scope: `${HERD_RESOURCES[i % 4]}/.default` } })),
+      Array.from({ length: 200 }, (_, i) => instance.get<{ aud: string }>('/herd', { token: { scope: `${HERD_RESOURCES[i % 4]}/.default` } })),
     );
     expect(responses.map((r) => r.data.aud)).to.deep.equal(Array.from({ length: 200 }, (_, i) => HERD_RESOURCES[i % 4]));
     expect(as.tokenRequests - before).to.equal(4);

@@ -134,7 +134,7 @@ describe('texas() end to end through the Texas-faithful server to a protected AP
   it('sends requests that validate against the spec and reaches the API', async () => {
     const instance = axios.create({ baseURL: api.url });
     attachToken(instance, { source: texas({ endpoint: server.tokenEndpoint }), scope: SCOPE });
-    const { data } = await instance.get('/things');
+    const { data } = await instance.get<unknown>('/things');
     expect(data).to.deep.include({ path: '/things', aud: 'api://dev-gcp.team.api' });
     valid('TokenRequest', server.requests.at(-1)!.body);
   });
@@ -175,7 +175,7 @@ describe('texas() end to end through the Texas-faithful server to a protected AP
     const instance = axios.create({ baseURL: api.url });
     attachToken(instance, { source: onBehalfOf({ endpoint: server.exchangeEndpoint }), scope: SCOPE });
     const alice = await server.mintUserToken('alice');
-    const { data } = await withUserToken(alice, () => instance.get('/me'));
+    const { data } = await withUserToken(alice, () => instance.get<{ sub: string }>('/me'));
     expect(data.sub).to.equal('alice');
     valid('TokenExchangeRequest', server.requests.at(-1)!.body);
     const expired = await server.mintUserToken('bob', { expiresIn: -10_000 });

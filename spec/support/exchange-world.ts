@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTexasServer, type MintUserTokenOptions, type TexasServer } from '../../lib/testing/texas-server.js';
+import { asyncListener } from './async-listener.js';
 
 // The on-behalf-of specs' world on loopback: the package's own Texas-faithful server
 // (startTexasServer: it verifies the user token, does not strip `Bearer `, passes the provider's
@@ -46,7 +47,7 @@ export async function startExchangeWorld(): Promise<ExchangeWorld> {
   const firstTokenSeen = new Set<string>();
   let from = 0;
 
-  const api: Server = createServer(async (req, res) => {
+  const api: Server = createServer(asyncListener(async (req, res) => {
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json', ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
       res.end(JSON.stringify(body));
@@ -64,7 +65,7 @@ export async function startExchangeWorld(): Promise<ExchangeWorld> {
     const requestId = req.headers['x-request-id'] as string | undefined;
     apiSeen.push({ requestId, sub, aud: String(claims.aud), jti });
     json(200, { sub, aud: claims.aud, requestId });
-  });
+  }));
   api.listen(0, '127.0.0.1');
   await once(api, 'listening');
 

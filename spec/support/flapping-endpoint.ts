@@ -124,7 +124,7 @@ export class FlappingEndpoint {
   /** A request arrives: records it and decides its answer. Call {@link end} when the exchange ends. */
   receive(body: string, contentType: string | undefined, now = Date.now()): { attempt: Attempt; decision: Decision } {
     const fields = parseBody(body, contentType);
-    const scope = String(fields.target ?? fields.scope ?? '');
+    const scope = typeof fields.target === 'string' ? fields.target : typeof fields.scope === 'string' ? fields.scope : '';
     const forced = fields.skip_cache === true || fields.skip_cache === 'true';
     const attempt: Attempt = { scope, at: now, outcome: this.#phase, forced };
     this.attempts.push(attempt);

@@ -99,7 +99,7 @@ function instrument(root: Suite): void {
     // Runs after the file's own `after` hooks.
     last.afterAll('leak check: resources after ' + relative(file), async function (this: Context) {
       this.timeout(10_000);
-      const leaked = await settle(before, this.runnable() as unknown as { timer?: NodeJS.Timeout });
+      const leaked = await settle(before, this.runnable());
       if (leaked.length === 0) return;
       const message = `${relative(file)} left open: ${leaked.join(', ')}`;
       // LEAK_CHECK=report only reports (to list every leak in one run while hunting them).

@@ -64,8 +64,10 @@ export async function startOidcServer({ resources, tokenLifetime = 3600 }: { res
       resourceIndicators: {
         enabled: true,
         // Entra ID takes no `resource` parameter: the resource is the scope's `/.default` prefix.
-        defaultResource: (ctx: { oidc: { params?: Record<string, unknown> } }) =>
-          String(ctx.oidc.params?.scope ?? '').replace(/\/\.default$/, ''),
+        defaultResource: (ctx: { oidc: { params?: Record<string, unknown> } }) => {
+          const scope = ctx.oidc.params?.scope;
+          return typeof scope === 'string' ? scope.replace(/\/\.default$/, '') : '';
+        },
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx: unknown, resource: string) => {
           if (!known.has(resource)) throw new errors.InvalidTarget();

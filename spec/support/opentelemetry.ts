@@ -4,6 +4,7 @@ import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { asyncListener } from './async-listener.js';
 
 /** A metric reader the test collects from by hand. */
 class ManualReader extends MetricReader {
@@ -68,7 +69,7 @@ export async function startWorld(secret: string) {
   const refused = new Set<string>();
   const tokens: string[] = [];
   const state = { hold: undefined as Promise<void> | undefined, tokenRequests: 0 };
-  const server = createServer(async (req, res) => {
+  const server = createServer(asyncListener(async (req, res) => {
     const body = await read(req);
     const path = (req.url ?? '').split('?')[0];
     const json = (status: number, value: unknown) => {
@@ -88,7 +89,7 @@ export async function startWorld(secret: string) {
     const token = req.headers.authorization?.replace(/^Bearer /, '');
     if (token === undefined || !tokens.includes(token) || refused.has(token)) return json(401, { error: 'invalid_token' });
     return json(200, { ok: true });
-  });
+  }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

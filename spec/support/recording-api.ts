@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { asyncListener } from './async-listener.js';
 
 /** One request as the API saw it. */
 export interface SeenRequest {
@@ -19,7 +20,7 @@ export async function startRecordingApi() {
   const seen: SeenRequest[] = [];
   const refused = new Set<string>();
   const state = { requireToken: false, statuses: [] as number[] };
-  const server = createServer(async (req: IncomingMessage, res) => {
+  const server = createServer(asyncListener(async (req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const header = req.headers.authorization;
@@ -36,7 +37,7 @@ export async function startRecordingApi() {
     const status = state.statuses.shift() ?? (refuse ? 401 : 200); // scripted statuses first
     res.writeHead(status, { 'content-type': 'application/json', ...(status === 401 ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {}) });
     res.end(JSON.stringify({ status, ...entry }));
-  });
+  }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

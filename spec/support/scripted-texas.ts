@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { asyncListener } from './async-listener.js';
 
 /** One answer: status, body (JSON-encoded unless a string), headers; or 'hang' to never answer. */
 export type Answer = { status: number; body: unknown; headers?: Record<string, string> } | 'hang';
@@ -15,7 +16,7 @@ export async function startScriptedTexas(answer: (body: Record<string, unknown>)
   const hanging = new Set<ServerResponse>();
   let gate: Promise<void> | undefined;
   let script = answer;
-  const server = createServer(async (req: IncomingMessage, res) => {
+  const server = createServer(asyncListener(async (req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>;
@@ -25,7 +26,7 @@ export async function startScriptedTexas(answer: (body: Record<string, unknown>)
     if (reply === 'hang') return void hanging.add(res);
     res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
     res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
-  });
+  }));
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/introspect`;

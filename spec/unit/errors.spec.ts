@@ -43,7 +43,7 @@ describe('TokenError', () => {
   });
 
   it('is recognised across copies of the package by a global brand', () => {
-    const foreign = Object.create(Object.getPrototypeOf(error)) as object;
+    const foreign = Object.create(Object.getPrototypeOf(error) as object) as object;
     const copy = { [Symbol.for('axios-m2m.TokenError')]: true };
     expect(isTokenError(error)).to.equal(true);
     expect(isTokenError(copy)).to.equal(true);

@@ -102,7 +102,7 @@ describe('tokenFetch({ source, scope, origins })', () => {
       expect(api.seen[0]!.token).to.equal('users-own');
       for (const option of ['api://x/.default', true, 0, { scope: '' }]) {
         const error = await fetchApi()(`${api.url}/bad`, { token: option as never }).catch((e: unknown) => e);
-        expect(error, String(option)).to.be.instanceOf(TypeError);
+        expect(error, JSON.stringify(option)).to.be.instanceOf(TypeError);
       }
       expect(api.seen).to.have.length(1);
     });

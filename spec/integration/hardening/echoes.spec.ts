@@ -11,6 +11,7 @@ import { clientCredentials } from '../../../lib/sources/client-credentials.js';
 import { onBehalfOf } from '../../../lib/sources/on-behalf-of.js';
 import { texas } from '../../../lib/sources/texas.js';
 import { ENCODINGS, leaks } from '../../support/secret-forms.js';
+import { asyncListener } from '../../support/async-listener.js';
 
 // An endpoint that echoes what it was sent, in every form a secret could come back in: the raw
 // request body, each re-encoding of the credential it carried, in error_description, error,
@@ -70,7 +71,7 @@ describe('an endpoint that echoes what it was sent: no secret in any of its form
     nock.restore(); // a real server: the echo is of the bytes on the wire
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
     jwk = { ...(await exportJWK(privateKey)), kid: 'echoes' };
-    server = createServer(async (req: IncomingMessage, res) => {
+    server = createServer(asyncListener(async (req: IncomingMessage, res) => {
       let raw = '';
       for await (const chunk of req) raw += chunk;
       const parsed = String(req.headers['content-type']).startsWith('application/json')
@@ -82,7 +83,7 @@ describe('an endpoint that echoes what it was sent: no secret in any of its form
       const answer = echo(credential, raw);
       res.writeHead(answer.status, { 'content-type': answer.type ?? 'application/json' });
       res.end(answer.text);
-    });
+    }));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

@@ -134,7 +134,7 @@ describe('where tokens go', () => {
   it('keeps the token on a redirect within the same origin', async () => {
     const instance = axios.create({ baseURL: url(api) });
     attachToken(instance, { source, scope: SCOPE });
-    const { data } = await instance.get('/redirect-home');
+    const { data } = await instance.get<unknown>('/redirect-home');
     expect(data).to.deep.equal({ authorization: 'Bearer the-token' });
   });
 

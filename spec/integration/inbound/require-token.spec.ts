@@ -86,7 +86,7 @@ async function startExpress(options: RequireTokenOptions<express.Request>, route
   app.get(['/api/me', '/admin/me', '/async/me'], me);
   app.get('/api/downstream', async (req, res) => {
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 5)); // interleave
-    const { data } = await otherApi.get('/whoami', { headers: { 'x-request-id': String(req.headers['x-request-id']) } });
+    const { data } = await otherApi.get<{ sub: string }>('/whoami', { headers: { 'x-request-id': String(req.headers['x-request-id']) } });
     res.json({ me: req.auth?.claims.sub, downstream: data.sub });
   });
   const server = app.listen(0, '127.0.0.1');
@@ -111,7 +111,7 @@ async function startKoa(options: RequireTokenOptions<Koa.Context>, routes: Route
     const auth = ctx.state.auth as { claims: { sub?: string }; identityProvider: string } | undefined;
     if (ctx.path === '/api/downstream') {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
-      const { data } = await otherApi.get('/whoami', { headers: { 'x-request-id': String(ctx.headers['x-request-id']) } });
+      const { data } = await otherApi.get<{ sub: string }>('/whoami', { headers: { 'x-request-id': String(ctx.headers['x-request-id']) } });
       ctx.body = { me: auth?.claims.sub, downstream: data.sub };
       return;
     }

@@ -224,7 +224,7 @@ describe('attachToken(api, { source, scope })', () => {
     await instance.post('/json', { name: 'x', list: [1, 2] });
     // A transform that is not idempotent: running it on the already-sent body would nest the envelope.
     api.refused.add(`${SCOPE}#2`);
-    await instance.post('/wrapped', { name: 'x' }, { transformRequest: [(data) => JSON.stringify({ envelope: data })] });
+    await instance.post('/wrapped', { name: 'x' }, { transformRequest: [(data: unknown) => JSON.stringify({ envelope: data })] });
     const bodies = (url: string) => api.seen.filter((r) => r.url === url).map((r) => r.body);
     expect(bodies('/json')).to.deep.equal(['{"name":"x","list":[1,2]}', '{"name":"x","list":[1,2]}']);
     expect(bodies('/wrapped')).to.deep.equal(['{"envelope":{"name":"x"}}', '{"envelope":{"name":"x"}}']);
@@ -240,13 +240,14 @@ describe('attachToken(api, { source, scope })', () => {
     });
     instance.interceptors.response.use((response) => {
       responseRuns += 1;
-      return response.data; // unwrapping twice would break the result
+      const data: unknown = response.data;
+      return { ...response, data: { wrapped: data } }; // wrapping twice would nest the result
     });
     await instance.get('/warm');
     api.refused.add(`${SCOPE}#1`);
     requestRuns = responseRuns = 0;
-    const data = (await instance.get('/things')) as unknown as { status: number; token: string };
-    expect(data).to.include({ status: 200, token: `${SCOPE}#2` });
+    const { data } = await instance.get<{ wrapped: unknown }>('/things');
+    expect(data.wrapped).to.include({ status: 200, token: `${SCOPE}#2` });
     expect([requestRuns, responseRuns]).to.deep.equal([1, 1]);
   });
 
@@ -343,7 +344,7 @@ describe('attachToken(api, { source, scope })', () => {
     attachToken(instance, { source: slow, scope: SCOPE });
     const controller = new AbortController();
     const aborted = instance.get('/a', { signal: controller.signal }).catch((e: unknown) => e);
-    const other = instance.get('/b');
+    const other = instance.get<{ token: string }>('/b');
     await new Promise((resolve) => setImmediate(resolve));
     controller.abort();
     expect(axios.isCancel(await aborted)).to.equal(true);

@@ -38,7 +38,7 @@ describe('axios-m2m/opentelemetry through an Express route', () => {
     });
     app.get('/things', async (_req, res) => {
       if (++arrived === 3) allArrived();
-      const { data } = await other.get('/things');
+      const { data } = await other.get<unknown>('/things');
       res.json(data);
     });
     server = app.listen(0, '127.0.0.1');

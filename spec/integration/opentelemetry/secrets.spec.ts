@@ -1,3 +1,4 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import axios from 'axios';
 import { expect } from 'chai';
 import { attachToken } from '../../../lib/interceptor/attach-token.js';
@@ -45,7 +46,7 @@ describe('axios-m2m/opentelemetry: no secret and no token in what it records', (
         'axios-m2m token wait',
         'caller',
       ]);
-      expect(spans.some((s) => s.status.code === 2)).to.equal(true);
+      expect(spans.some((s) => s.status.code === SpanStatusCode.ERROR)).to.equal(true);
       expect(metricAttributes.length).to.be.above(4);
       expect(world.tokens.length).to.be.at.least(3);
       const recorded = JSON.stringify({ spans, metricAttributes });

@@ -37,12 +37,12 @@ function run(script: string, env: Record<string, string>, lastLine: string): Pro
     const tooLong = setTimeout(() => kill(`still running after ${START_BOUND} ms`), START_BOUND);
     let afterLast: NodeJS.Timeout | undefined;
     job.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
+      stdout += chunk.toString();
       if (afterLast === undefined && stdout.includes(`${lastLine}\n`)) {
         afterLast = setTimeout(() => kill(`still running ${EXIT_BOUND} ms after its last line`), EXIT_BOUND);
       }
     });
-    job.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    job.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     job.on('close', (code) => {
       clearTimeout(tooLong);
       clearTimeout(afterLast);

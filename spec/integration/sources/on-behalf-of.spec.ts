@@ -38,9 +38,9 @@ describe('onBehalfOf() through one Express app and one axios instance (integrati
       // Waits of different lengths before and between the calls, so that requests interleave.
       await pause(Math.random() * 10);
       const requestId = String(req.headers['x-request-id']);
-      const first = await otherApi.get('/whoami', { headers: { 'x-request-id': `${requestId}/1` } });
+      const first = await otherApi.get<{ sub: string }>('/whoami', { headers: { 'x-request-id': `${requestId}/1` } });
       await pause(Math.random() * 10);
-      const second = await otherApi.get('/whoami', { headers: { 'x-request-id': `${requestId}/2` } });
+      const second = await otherApi.get<{ sub: string }>('/whoami', { headers: { 'x-request-id': `${requestId}/2` } });
       res.json({ first: first.data.sub, second: second.data.sub });
     });
     web.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {

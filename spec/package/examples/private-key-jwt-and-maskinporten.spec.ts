@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
 import { runExample } from '../../support/run-example.js';
+import { asyncListener } from '../../support/async-listener.js';
 
 // Runs examples/private-key-jwt.ts and examples/maskinporten.ts as a user would (node --import tsx,
 // inputs from the environment) against loopback stand-ins: an Entra-like token endpoint that
@@ -34,7 +35,7 @@ describe('examples/private-key-jwt.ts and examples/maskinporten.ts', function ()
     if (!existsSync(fileURLToPath(new URL('../../../dist/index.js', import.meta.url)))) {
       execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
     }
-    server = createServer(async (req, res) => {
+    server = createServer(asyncListener(async (req, res) => {
       const text = await read(req);
       const json = (status: number, body: unknown): void => {
         res.writeHead(status, { 'content-type': 'application/json' });
@@ -53,7 +54,7 @@ describe('examples/private-key-jwt.ts and examples/maskinporten.ts', function ()
         return json(200, { token_type: 'Bearer', expires_in: 3599, access_token: 'entra-token' });
       }
       if (req.url === '/api/v1/token') {
-        tokenRequests.push(JSON.parse(text));
+        tokenRequests.push(JSON.parse(text) as Record<string, unknown>);
         return json(200, { token_type: 'Bearer', expires_in: 3599, access_token: 'maskinporten-token' });
       }
       if (req.url === '/things') {
@@ -61,7 +62,7 @@ describe('examples/private-key-jwt.ts and examples/maskinporten.ts', function ()
         return json(200, { things: 2 });
       }
       json(404, {});
-    });
+    }));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { runExample } from '../../support/run-example.js';
+import { asyncListener } from '../../support/async-listener.js';
 
 // Runs every recipe in examples/ as a user would (node --import tsx, inputs from the environment)
 // against loopback stand-ins: a Texas-shaped token endpoint, an Entra-shaped one, a vault, and an
@@ -36,7 +37,7 @@ describe('examples/ (recipes)', function () {
     if (!existsSync(fileURLToPath(new URL('../../../dist/index.js', import.meta.url)))) {
       execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
     }
-    server = createServer(async (req, res) => {
+    server = createServer(asyncListener(async (req, res) => {
       const text = await read(req);
       const json = (status: number, body: unknown): void => {
         res.writeHead(status, { 'content-type': 'application/json' });
@@ -84,7 +85,7 @@ describe('examples/ (recipes)', function () {
         return json(503, { error: 'try again' });
       }
       return json(200, { path, aud: scope.replace(/\/\.default$/, '') });
-    });
+    }));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

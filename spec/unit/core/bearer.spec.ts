@@ -103,7 +103,7 @@ describe('every reader of Authorization gives the same answer', () => {
       express({ headers: { authorization } }, undefined, (error?: unknown) => {
         if (error === undefined) resolve(currentUserToken());
         else if (isAuthError(error) && error.code === 'missing_token') resolve('refused');
-        else reject(error);
+        else reject(new Error('the middleware passed on an unexpected error', { cause: error }));
       }),
     );
   const throughRequireTokenKoa = async (authorization: Header) => {

@@ -50,7 +50,7 @@ describe('fromEnv({ env })', () => {
 
   it('chooses client credentials from the AZURE_* variables otherwise', async () => {
     const entra = nock('https://login.microsoftonline.com')
-      .post('/t/oauth2/v2.0/token', (body) => body.client_secret === 'secret' && body.client_id === 'client')
+      .post('/t/oauth2/v2.0/token', (body: Record<string, string>) => body.client_secret === 'secret' && body.client_id === 'client')
       .reply(200, { access_token: 'from-entra', expires_in: 3599, token_type: 'Bearer' });
     expect((await fromEnv({ env: azure }).getToken(SCOPE)).token).to.equal('from-entra');
     expect(entra.isDone()).to.equal(true);

@@ -21,6 +21,11 @@ const ENDPOINT = `${ORIGIN}${PATH}`;
 const SCOPE = 'api://dev-gcp.team.other-api/.default';
 const TOKEN = { token_type: 'Bearer', expires_in: 3599, access_token: 'eyJ.a.b' };
 
+/** A request body as nock hands it to a reply function: the raw text of a form, parsed JSON otherwise. */
+function echoed(body: nock.Body): string {
+  return typeof body === 'string' ? body : JSON.stringify(body);
+}
+
 /**
  * A 503, then (with `reset`) a reset connection, then a token; `sent` gets each attempt's
  * client_assertion. Each retry waits its backoff, so the faults are few.
@@ -80,9 +85,9 @@ describe('a client assertion per attempt', () => {
   it('does not retry a failing callback, and no assertion of an earlier attempt shows in the final error', async () => {
     nock(ORIGIN)
       .post(PATH)
-      .reply(503, (_uri, body) => ({ error: 'temporarily_unavailable', error_description: `echo ${String(body)}` }))
+      .reply(503, (_uri, body) => ({ error: 'temporarily_unavailable', error_description: `echo ${echoed(body)}` }))
       .post(PATH)
-      .reply(503, (_uri, body) => ({ error: 'temporarily_unavailable', error_description: `echo ${String(body)}` }));
+      .reply(503, (_uri, body) => ({ error: 'temporarily_unavailable', error_description: `echo ${echoed(body)}` }));
     const given: string[] = [];
     const clientAssertion = () => {
       given.push(`eyJhbGciOiJSUzI1NiJ9.attempt-${given.length + 1}.signature`);
