@@ -77,7 +77,8 @@ export interface IntrospectionOptions extends HttpOptions {
   /**
    * Longest an active result is served from memory, in milliseconds, however far ahead the
    * token's `exp` is: after it Texas is asked again, so a token Texas has started to refuse (a
-   * revoked key, an `exp` decades ahead) is not accepted until its `exp`.
+   * revoked key, an `exp` decades ahead) is not accepted until its `exp`. Measured on the
+   * monotonic clock: a step of the wall clock neither lengthens it nor cuts it short.
    * @default 3_600_000
    */
   maxAge?: number;
@@ -108,6 +109,12 @@ export interface IntrospectionOptions extends HttpOptions {
   concurrency?: number;
   /** How the request body is encoded; Texas takes both. @default 'json' */
   bodyFormat?: 'json' | 'form';
+}
+
+/** An active result as kept: served until `staleAt` (epoch ms: the token's exp less the margin). */
+interface Kept {
+  readonly result: IntrospectionResult;
+  readonly staleAt: number;
 }
 
 /** A validator of incoming tokens, from {@link introspection}. */
@@ -216,11 +223,12 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
     waiting.shift()?.();
   }
   const maxEntries = count('maxEntries', o.maxEntries, DEFAULT_INTROSPECTION_MAX_ENTRIES, 1);
-  // Active results until an epoch moment (the token's exp); refusals in a store of their own, on
-  // the monotonic clock (a wall-clock step back must not keep a token refused for the length of
-  // the step), so that a flood of distinct bad tokens evicts other refusals, never a caller's
-  // active result.
-  const results = new ResultCache<IntrospectionResult>(maxEntries);
+  // Both stores on the monotonic clock, so that a wall-clock step (NTP, a VM restore) neither keeps
+  // a result past maxAge or inactiveTtl nor drops it early. An active result also ends at its
+  // token's exp, which is epoch time and so read against Date.now(), as Texas reads it. Refusals
+  // are in a store of their own, so that a flood of distinct bad tokens evicts other refusals,
+  // never a caller's active result.
+  const results = new ResultCache<Kept>(maxEntries);
   const refusals = new ResultCache<IntrospectionResult>(Math.min(maxEntries, MAX_REFUSALS_KEPT));
   const client = new TokenClient(endpoint, {
     ...o,
@@ -267,13 +275,15 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
         endpoint: endpoint.label,
       });
     }
-    const now = Date.now();
+    const monotonic = performance.now();
     if (result.active) {
       const exp = result.claims.exp;
       // Never beyond exp: a token without a numeric exp (Texas requires one) is not kept at all.
-      if (typeof exp === 'number' && Number.isFinite(exp)) results.set(key, result, Math.min(exp * 1000 - expiryMargin, now + maxAge), now);
+      if (typeof exp === 'number' && Number.isFinite(exp)) {
+        const staleAt = exp * 1000 - expiryMargin;
+        results.set(key, { result, staleAt }, monotonic + Math.min(maxAge, staleAt - Date.now()), monotonic);
+      }
     } else {
-      const monotonic = performance.now();
       refusals.set(key, result, monotonic + inactiveTtl, monotonic);
     }
     return result;
@@ -289,7 +299,9 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
       return result;
     }
     const key = digestOf(token);
-    const hit = results.get(key, started) ?? refusals.get(key, performance.now());
+    const monotonic = performance.now();
+    const kept = results.get(key, monotonic);
+    const hit = (kept !== undefined && started < kept.staleAt ? kept.result : undefined) ?? refusals.get(key, monotonic);
     if (hit !== undefined) {
       if (channels['axios-m2m:introspection:validate'].hasSubscribers) event(true, started, hit);
       return hit;

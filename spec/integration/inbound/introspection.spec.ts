@@ -63,7 +63,7 @@ describe('introspection(options).validate(token)', () => {
   });
 
   it('keeps an active result until exp less expiryMargin, never beyond exp, keyed by a digest', async () => {
-    clock = sinon.useFakeTimers({ now: NOW, toFake: ['Date'] });
+    clock = sinon.useFakeTimers({ now: NOW, toFake: ['Date', 'performance'] });
     texas.script(active({ sub: 'alice', exp: exp(60) }));
     const v = validator({ expiryMargin: 5_000 });
     const token = fakeJwt({ exp: exp(60) });
@@ -83,7 +83,7 @@ describe('introspection(options).validate(token)', () => {
   });
 
   it('keeps an active result for maxAge at most, however far ahead exp is', async () => {
-    clock = sinon.useFakeTimers({ now: NOW, toFake: ['Date'] });
+    clock = sinon.useFakeTimers({ now: NOW, toFake: ['Date', 'performance'] });
     texas.script(active({ sub: 'alice', exp: exp(100 * 365 * 86_400) }));
     const v = validator();
     const token = fakeJwt({ exp: exp(100 * 365 * 86_400) });
@@ -100,6 +100,58 @@ describe('introspection(options).validate(token)', () => {
     await short.validate(token);
     expect(texas.count).to.equal(4);
     expect(() => validator({ maxAge: 0 })).to.throw(TypeError, /maxAge/);
+  });
+
+  it('measures maxAge on the monotonic clock: a wall clock stepped 2 h back or forward neither keeps a result longer nor drops it early', async () => {
+    clock = sinon.useFakeTimers({ now: NOW, toFake: ['Date', 'performance'] });
+    texas.script(active({ sub: 'alice', exp: exp(100 * 365 * 86_400) }));
+    const token = fakeJwt({ exp: exp(100 * 365 * 86_400) });
+    const back = validator();
+    await back.validate(token);
+    clock.setSystemTime(Date.now() - 2 * 3_600_000); // Date.now only: performance.now goes on
+    clock.tick(3_600_000 - 1);
+    await back.validate(token);
+    expect(texas.count, 'served within the hour').to.equal(1);
+    clock.tick(1);
+    await back.validate(token);
+    expect(texas.count, 'asked again after an hour, not after three').to.equal(2);
+
+    const ahead = validator();
+    await ahead.validate(token);
+    clock.setSystemTime(Date.now() + 2 * 3_600_000);
+    await ahead.validate(token);
+    expect(texas.count, 'still served right after the step forward').to.equal(3);
+    clock.tick(3_600_000 - 1);
+    await ahead.validate(token);
+    expect(texas.count, 'served until the hour is up').to.equal(3);
+    clock.tick(1);
+    await ahead.validate(token);
+    expect(texas.count, 'asked again after the hour').to.equal(4);
+  });
+
+  it('lets go of an active result once its exp less expiryMargin has passed (claims are personal data)', async () => {
+    clock = sinon.useFakeTimers({ now: NOW, toFake: ['Date', 'performance'] });
+    texas.script(() => active({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 })());
+    const v = validator({ expiryMargin: 5_000 });
+    await v.validate(fakeJwt({ sub: 'left' }));
+    clock.tick(55_000); // both clocks: the first result has ended, and the sweep interval is over
+    await v.validate(fakeJwt({ sub: 'next' }));
+    expect(v.size, 'only the second result is held').to.equal(1);
+  });
+
+  it("ends an active result at its token's exp read on the wall clock, as Texas reads it", async () => {
+    clock = sinon.useFakeTimers({ now: NOW, toFake: ['Date', 'performance'] });
+    texas.script(active({ sub: 'alice', exp: exp(600) }));
+    const v = validator({ expiryMargin: 5_000 });
+    const token = fakeJwt({ exp: exp(100 * 365 * 86_400) });
+    await v.validate(token);
+    // The wall clock alone steps to just before exp less the margin, then to it; monotonic time stands still.
+    clock.setSystemTime(NOW + 594_999);
+    await v.validate(token);
+    expect(texas.count, 'served before exp less expiryMargin').to.equal(1);
+    clock.setSystemTime(NOW + 595_000);
+    await v.validate(token);
+    expect(texas.count, 'asked again once exp less expiryMargin is reached on the wall clock').to.equal(2);
   });
 
   it('sends at most concurrency requests at once; the others wait for a slot, and all are answered', async () => {
