@@ -53,7 +53,7 @@ export {
   type OnBehalfOfOptions,
   type ExchangeIdentityProvider,
 } from './sources/on-behalf-of.js';
-export { withUserToken, currentUserToken } from './context/user-token.js';
+export { withUserToken, currentUserToken, type ResponseLike } from './context/user-token.js';
 export { captureUserToken, type ConnectMiddleware, type IncomingRequestLike } from './context/express.js';
 export { captureUserTokenKoa, type KoaMiddleware, type KoaContextLike } from './context/koa.js';
 export {

@@ -1,4 +1,4 @@
-import { bearerTokenOf, withUserToken } from './user-token.js';
+import { bearerTokenOf, withRequestUserToken } from './user-token.js';
 
 // Written against the few members it uses, not express's types: express is not a dependency of
 // this package, and any connect-style framework (connect, polka, Node's own http) fits this shape.
@@ -24,10 +24,14 @@ export type ConnectMiddleware = (req: IncomingRequestLike, res: unknown, next: (
  *
  * Register it before the routes that call APIs on behalf of the user. It does not check the token:
  * authenticate the request as you do today (Texas's exchange refuses an invalid or expired one).
+ *
+ * The user context ends when the response closes: code that runs in it afterwards (a callback of a
+ * client whose connection this request opened, now serving another request) gets no user token,
+ * and an exchange there fails with `no_user_token` rather than acting as this request's user.
  */
 export function captureUserToken(): ConnectMiddleware {
-  return function captureUserToken(req, _res, next) {
+  return function captureUserToken(req, res, next) {
     // A request without a token still gets its own context: it must never see another's token.
-    withUserToken(bearerTokenOf(req.headers.authorization), () => next());
+    withRequestUserToken(bearerTokenOf(req.headers.authorization), res, () => next());
   };
 }

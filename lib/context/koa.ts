@@ -1,4 +1,4 @@
-import { bearerTokenOf, withUserToken } from './user-token.js';
+import { bearerTokenOf, withRequestUserToken, type ResponseLike } from './user-token.js';
 
 // Written against the few members it uses, not koa's types: koa is not a dependency of this package.
 
@@ -6,6 +6,8 @@ import { bearerTokenOf, withUserToken } from './user-token.js';
 export interface KoaContextLike {
   /** The request's headers; only `authorization` is read. */
   readonly headers: { readonly authorization?: string | readonly string[] | undefined };
+  /** Node's response (Koa's `ctx.res`): the user context ends when it closes. */
+  readonly res?: ResponseLike;
 }
 
 /** Koa middleware: `(ctx, next) => Promise`. */
@@ -22,11 +24,12 @@ export type KoaMiddleware = (ctx: KoaContextLike, next: () => Promise<unknown>) 
  * ```
  *
  * It does not check the token: authenticate the request as you do today (Texas's exchange refuses
- * an invalid or expired one).
+ * an invalid or expired one). The user context ends when the response (`ctx.res`) closes, as
+ * {@link captureUserToken}'s does.
  */
 export function captureUserTokenKoa(): KoaMiddleware {
   return function captureUserTokenKoa(ctx, next) {
     // `next()`'s promise chain, and everything downstream awaits, runs inside this context.
-    return withUserToken(bearerTokenOf(ctx.headers.authorization), () => next());
+    return withRequestUserToken(bearerTokenOf(ctx.headers.authorization), ctx.res, () => next());
   };
 }

@@ -15,11 +15,20 @@ import { processWide } from './process-wide.js';
  */
 class UserContext {
   readonly #token: string | undefined;
+  /** Set once the request this context was entered for has ended (see {@link withRequestUserToken}). */
+  #ended = false;
   constructor(token: string | undefined) {
     this.#token = token;
   }
+  /** From now on the context serves no token: its request is over, and whoever runs in it is someone else. */
+  static end(context: UserContext): void {
+    context.#ended = true;
+  }
   static tokenOf(context: UserContext | undefined): string | undefined {
-    return context === undefined ? undefined : context.#token;
+    return context === undefined || context.#ended ? undefined : context.#token;
+  }
+  static isEnded(context: UserContext | undefined): boolean {
+    return context !== undefined && context.#ended;
   }
 }
 
@@ -27,9 +36,10 @@ class UserContext {
  * The storage and the class of its stores, one per process (see process-wide.ts): the copy that
  * loads first makes both, and every copy reads and writes contexts through them, so a context
  * entered through the CommonJS build is the one the ESM build's onBehalfOf() sees. The class is
- * shared too, since a private field can be read only by the class that declared it.
+ * shared too, since a private field can be read only by the class that declared it. Version 2:
+ * a context that can end (version 1 had no such state, and a copy of it would serve an ended one).
  */
-const shared = processWide('user-context', 1, () => ({ storage: new AsyncLocalStorage<UserContext>(), Context: UserContext }));
+const shared = processWide('user-context', 2, () => ({ storage: new AsyncLocalStorage<UserContext>(), Context: UserContext }));
 const { storage, Context } = shared;
 
 /** `Authorization` scheme prefix, case-insensitive (RFC 7235), with the spaces after it (or alone). */
@@ -67,7 +77,41 @@ export function withUserToken<T>(token: string | undefined, fn: () => T): T {
   return storage.run(new Context(token === undefined ? undefined : bareToken(token)), fn);
 }
 
-/** The current user's token (without `Bearer `), or `undefined` outside of a user's context. */
+/**
+ * The current user's token (without `Bearer `), or `undefined` outside of a user's context, and in
+ * the context of a request that has ended: code that runs there (a callback of a client connected
+ * during that request) serves someone else, never that request's user.
+ */
 export function currentUserToken(): string | undefined {
   return Context.tokenOf(storage.getStore());
+}
+
+/**
+ * Whether the code running now is in the user context of a request that has ended: the reason
+ * {@link currentUserToken} returns `undefined` there, for an error message that names it.
+ */
+export function inEndedUserContext(): boolean {
+  return Context.isEnded(storage.getStore());
+}
+
+/** The part of a response the middlewares watch: Node's `ServerResponse` has it. */
+export interface ResponseLike {
+  /** Registers `listener` for the response's `close` (answered, or the client went away). */
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/**
+ * {@link withUserToken} for one incoming request: the context ends when `res` closes (answered,
+ * or the client went away). Async resources created while handling the request (a socket a client
+ * library opens lazily, an event emitter, a pool's connection) keep the context they were created
+ * in and run their callbacks in it long after, on behalf of later requests of other users: once
+ * ended, it serves no token, so such a callback fails with `no_user_token` instead of acting as
+ * the user who happened to open the connection. A `res` without `once` (a framework's stand-in)
+ * leaves the context open, as withUserToken does.
+ */
+export function withRequestUserToken<T>(token: string | undefined, res: unknown, fn: () => T): T {
+  const context = new Context(token === undefined ? undefined : bareToken(token));
+  const response = res as Partial<ResponseLike> | null | undefined;
+  if (typeof response?.once === 'function') response.once('close', () => Context.end(context));
+  return storage.run(context, fn);
 }

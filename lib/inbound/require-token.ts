@@ -1,6 +1,6 @@
 import type { IncomingRequestLike } from '../context/express.js';
 import type { KoaContextLike } from '../context/koa.js';
-import { withUserToken } from '../context/user-token.js';
+import { withRequestUserToken } from '../context/user-token.js';
 import { bearerTokenOf } from '../core/bearer.js';
 import { isTokenError } from '../errors.js';
 import { duration, fail, optionalFunction, optionalObject } from '../options.js';
@@ -122,18 +122,22 @@ function authenticator<Req>(options: RequireTokenOptions<Req> | undefined, what:
  * - `authorize` said no: 403, `WWW-Authenticate: Bearer error="insufficient_scope"`;
  * - Texas could not answer: 503 with `Retry-After`, never 401.
  *
+ * The user context ends when the response closes: an exchange from code that runs in it afterwards
+ * (the callback of a client whose connection this request opened, serving a later request) fails
+ * with `no_user_token` instead of acting as this request's user.
+ *
  * ```ts
  * app.use('/api', requireToken({ identityProvider: 'entra_id', authorize: hasRole('access_as_application') }));
  * ```
  */
 export function requireToken<Req extends IncomingRequestLike = IncomingRequestLike>(options?: RequireTokenOptions<Req>): RequireTokenMiddleware<Req> {
   const authenticate = authenticator(options, 'requireToken()');
-  return function requireToken(req, _res, next) {
+  return function requireToken(req, res, next) {
     authenticate(req.headers.authorization, req).then(
       ({ auth, token }) => {
         (req as { auth?: RequestAuth }).auth = auth;
         try {
-          withUserToken(token, () => next());
+          withRequestUserToken(token, res, () => next());
         } catch (error) {
           next(error); // as Express does when a handler throws
         }
@@ -159,6 +163,6 @@ export function requireTokenKoa<Ctx extends KoaContextLike = KoaContextLike>(opt
     const { auth, token } = await authenticate(ctx.headers.authorization, ctx);
     const state = ((ctx as { state?: Record<string, unknown> }).state ??= {});
     state.auth = auth;
-    return withUserToken(token, () => next());
+    return withRequestUserToken(token, ctx.res, () => next());
   };
 }

@@ -1,7 +1,7 @@
 import { digestOf } from '../core/digest.js';
 import { decodeJwt } from '../http/decode-jwt.js';
 import { withCache, type CachedTokenSource, type SourceCacheOptions } from '../cache/with-cache.js';
-import { currentUserToken } from '../context/user-token.js';
+import { currentUserToken, inEndedUserContext } from '../context/user-token.js';
 import { TokenError } from '../errors.js';
 import { parseEndpoint } from '../http/endpoint.js';
 import { TokenClient, type HttpOptions } from '../http/token-client.js';
@@ -49,7 +49,8 @@ const TEXAS_LEEWAY = 60_000;
  * - A cached token expires no later than the user's own token (its JWT `exp`, plus the 60 s of
  *   leeway Texas gives it).
  * - A forced refresh (after a 401) sends `skip_cache: true`.
- * - Outside of a user's context: a `TokenError` with code `no_user_token`, and no request.
+ * - Outside of a user's context, or in the context of a request that has ended (a callback of a
+ *   client connected during another request): a `TokenError` with code `no_user_token`, and no request.
  */
 export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
   const o = optionalObject('onBehalfOf() options', options);
@@ -65,12 +66,16 @@ export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
   const client = new TokenClient(endpoint, o);
 
   function noUserToken(scope: string): TokenError {
-    return new TokenError(
-      'no_user_token',
-      `token exchange for ${forMessage(scope)} needs the user's token, and there is none here: ` +
-        'run the call inside captureUserToken(), captureUserTokenKoa() or withUserToken(), for a request with Authorization: Bearer',
-      { scope, endpoint: endpoint.label },
-    );
+    const why = inEndedUserContext()
+      ? // A callback of something created during another request (a pooled or lazily connected
+        // client, an event emitter) runs in that request's context: its user is not this caller.
+        'and the user context here belongs to a request that has ended (a callback of a client connected, or an event emitter created, ' +
+        'during another request runs in that request\'s context): bind the callback to this request with AsyncResource.bind(), or use a promise-based client'
+      : 'and there is none here: run the call inside captureUserToken(), captureUserTokenKoa() or withUserToken(), for a request with Authorization: Bearer';
+    return new TokenError('no_user_token', `token exchange for ${forMessage(scope)} needs the user's token, ${why}`, {
+      scope,
+      endpoint: endpoint.label,
+    });
   }
 
   async function exchange(scope: string, { forceRefresh, signal }: GetTokenOptions): Promise<AccessToken> {

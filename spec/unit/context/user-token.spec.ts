@@ -1,8 +1,9 @@
 import { expect } from 'chai';
+import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import axios from 'axios';
 import nock from 'nock';
-import { bearerTokenOf, currentUserToken, withUserToken } from '../../../lib/context/user-token.js';
+import { bearerTokenOf, currentUserToken, inEndedUserContext, withRequestUserToken, withUserToken } from '../../../lib/context/user-token.js';
 import { captureUserToken } from '../../../lib/context/express.js';
 import { captureUserTokenKoa } from '../../../lib/context/koa.js';
 import { onBehalfOf } from '../../../lib/sources/on-behalf-of.js';
@@ -63,6 +64,53 @@ describe('withUserToken(token, fn)', () => {
   });
 });
 
+describe('withRequestUserToken(token, res, fn): a context that ends with its response', () => {
+  /** What code run in the current context sees, bound to it as a resource created here would be. */
+  const reader = () => AsyncResource.bind(() => [currentUserToken(), inEndedUserContext()]);
+
+  it('serves the token until res closes, and none afterwards, to what was created inside it', async () => {
+    const res = new EventEmitter();
+    const seen: unknown[] = [];
+    // As a lazily opened connection is: a resource made in the request's context, called much later.
+    const later = await withRequestUserToken('Bearer user-a', res, async () => {
+      seen.push(currentUserToken(), inEndedUserContext());
+      await tick();
+      seen.push(currentUserToken());
+      return reader();
+    });
+    expect(seen).to.deep.equal(['user-a', false, 'user-a']);
+    expect(later()).to.deep.equal(['user-a', false]);
+    res.emit('close');
+    expect(later()).to.deep.equal([undefined, true]);
+    res.emit('close'); // a second close changes nothing
+    expect(later()).to.deep.equal([undefined, true]);
+  });
+
+  it('ends only its own context: another request of another user is untouched', () => {
+    const first = new EventEmitter();
+    const second = new EventEmitter();
+    const inFirst = withRequestUserToken('user-a', first, reader);
+    const inSecond = withRequestUserToken('user-b', second, reader);
+    first.emit('close');
+    expect(inFirst()).to.deep.equal([undefined, true]);
+    expect(inSecond()).to.deep.equal(['user-b', false]);
+    second.emit('close');
+    expect(inSecond()).to.deep.equal([undefined, true]);
+  });
+
+  it('leaves the context open for a res without once (a framework stand-in), as withUserToken does', () => {
+    for (const res of [undefined, null, {}, { once: 'no' }]) {
+      expect(withRequestUserToken('user-a', res, () => [currentUserToken(), inEndedUserContext()])).to.deep.equal(['user-a', false]);
+    }
+  });
+
+  it('outside any context, and in an open one, nothing is ended', () => {
+    expect(inEndedUserContext()).to.equal(false);
+    expect(withUserToken('x', inEndedUserContext)).to.equal(false);
+    expect(withUserToken(undefined, inEndedUserContext)).to.equal(false);
+  });
+});
+
 describe('bearerTokenOf(authorization)', () => {
   it('reads the token of a Bearer header only', () => {
     expect(bearerTokenOf('Bearer abc.def')).to.equal('abc.def');
@@ -88,6 +136,17 @@ describe('captureUserToken() (Express middleware, structural)', () => {
     expect(seen).to.deep.equal(['user-a', 'user-a']);
   });
 
+  it('ends the context when the response closes: a callback bound in it gets no token afterwards', () => {
+    const res = new EventEmitter();
+    let read: () => unknown[] = () => [];
+    captureUserToken()({ headers: { authorization: 'Bearer user-a' } }, res, () => {
+      read = AsyncResource.bind(() => [currentUserToken(), inEndedUserContext()]);
+    });
+    expect(read()).to.deep.equal(['user-a', false]);
+    res.emit('close');
+    expect(read()).to.deep.equal([undefined, true]);
+  });
+
   it('passes a request without a bearer token through, with no user token (not an outer one)', () => {
     const middleware = captureUserToken();
     const seen: unknown[] = [];
@@ -107,6 +166,16 @@ describe('captureUserTokenKoa() (Koa middleware, structural)', () => {
       return currentUserToken();
     });
     expect(result).to.equal('user-k');
+  });
+
+  it('ends the context when ctx.res closes', async () => {
+    const res = new EventEmitter();
+    const read = (await captureUserTokenKoa()({ headers: { authorization: 'Bearer user-k' }, res }, async () =>
+      AsyncResource.bind(() => [currentUserToken(), inEndedUserContext()]),
+    )) as () => unknown[];
+    expect(read()).to.deep.equal(['user-k', false]);
+    res.emit('close');
+    expect(read()).to.deep.equal([undefined, true]);
   });
 
   it('passes a request without a bearer token through, with no user token', async () => {

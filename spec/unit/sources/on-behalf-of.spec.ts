@@ -5,7 +5,9 @@ import nock from 'nock';
 import sinon from 'sinon';
 import { UnsecuredJWT } from 'jose';
 import { onBehalfOf, cacheKeyOf, DEFAULT_MAX_USERS } from '../../../lib/sources/on-behalf-of.js';
-import { withUserToken } from '../../../lib/context/user-token.js';
+import { withRequestUserToken, withUserToken } from '../../../lib/context/user-token.js';
+import { AsyncResource } from 'node:async_hooks';
+import { EventEmitter } from 'node:events';
 import { attachToken } from '../../../lib/interceptor/attach-token.js';
 import { TokenError } from '../../../lib/errors.js';
 import { TokenClient } from '../../../lib/http/token-client.js';
@@ -250,6 +252,27 @@ describe('onBehalfOf()', () => {
         () => expect.fail('resolved'),
         (e: unknown) => expect(e).to.include({ code: 'no_user_token' }),
       );
+    });
+
+    it("rejects in the context of a request that has ended, naming that cause, and never exchanges that request's token", async () => {
+      // No nock interceptor: an exchange would fail with code network.
+      const source = onBehalfOf({ endpoint: ENDPOINT });
+      const res = new EventEmitter();
+      // A callback of a connection opened during that request: it runs in that request's context.
+      const callback = withRequestUserToken('user-b', res, () => AsyncResource.bind(() => source.getToken(SCOPE)));
+      res.emit('close');
+      const error = await callback().then(
+        () => expect.fail('resolved'),
+        (e: unknown) => e,
+      );
+      expect(error).to.be.instanceOf(TokenError);
+      expect(error).to.include({ code: 'no_user_token', scope: SCOPE, endpoint: ENDPOINT });
+      const { message } = error as Error;
+      expect(message).to.match(/^token exchange for api:\/\/dev-gcp\.team\.other-api\/\.default needs the user's token, and the user context here belongs to a request that has ended/);
+      expect(message).to.include('AsyncResource.bind()');
+      expect(message).to.not.include('\n');
+      expect(message).to.not.include('user-b');
+      expect(source.size).to.equal(0);
     });
 
     it('fails the axios request with the TokenError, and sends nothing to the API', async () => {
