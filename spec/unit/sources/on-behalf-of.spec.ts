@@ -61,8 +61,11 @@ describe('onBehalfOf()', () => {
     const saved = process.env.NAIS_TOKEN_EXCHANGE_ENDPOINT;
     process.env.NAIS_TOKEN_EXCHANGE_ENDPOINT = ENDPOINT;
     try {
-      exchangeReplies(1);
-      await withUserToken('user-a', () => onBehalfOf().getToken(SCOPE));
+      const bodies = exchangeReplies(1);
+      const token = await withUserToken('user-a', () => onBehalfOf().getToken(SCOPE));
+      // Posted to the variable's endpoint (the only one nock answers), and its answer served.
+      expect(bodies).to.deep.equal([{ identity_provider: 'entra_id', target: SCOPE, user_token: 'user-a' }]);
+      expect(token.token).to.equal(`obo(user-a,${SCOPE})#1`);
     } finally {
       if (saved === undefined) delete process.env.NAIS_TOKEN_EXCHANGE_ENDPOINT;
       else process.env.NAIS_TOKEN_EXCHANGE_ENDPOINT = saved;
