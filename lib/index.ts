@@ -1,3 +1,9 @@
+/**
+ * Machine-to-machine bearer tokens for axios: token sources (Texas, Entra ID client credentials,
+ * workload identity, on behalf of a user), the cache they share, the interceptor, and the
+ * middleware that checks incoming tokens.
+ * @module axios-m2m
+ */
 export {
   IDENTITY_PROVIDERS,
   type AccessToken,

@@ -6,7 +6,10 @@ import { bearerTokenOf, withRequestUserToken } from './user-token.js';
 /** The part of an incoming request the middleware reads (Node's `IncomingMessage` has it). */
 export interface IncomingRequestLike {
   /** The request's headers; only `authorization` is read. */
-  readonly headers: { readonly authorization?: string | readonly string[] | undefined };
+  readonly headers: {
+    /** The `Authorization` header: the user's token after `Bearer `. */
+    readonly authorization?: string | readonly string[] | undefined;
+  };
 }
 
 /** Connect-style middleware: `(req, res, next)`. */

@@ -5,7 +5,10 @@ import { bearerTokenOf, withRequestUserToken, type ResponseLike } from './user-t
 /** The part of a Koa context the middleware reads (`ctx.headers` is the request's headers). */
 export interface KoaContextLike {
   /** The request's headers; only `authorization` is read. */
-  readonly headers: { readonly authorization?: string | readonly string[] | undefined };
+  readonly headers: {
+    /** The `Authorization` header: the user's token after `Bearer `. */
+    readonly authorization?: string | readonly string[] | undefined;
+  };
   /** Node's response (Koa's `ctx.res`): the user context ends when it closes. */
   readonly res?: ResponseLike;
 }

@@ -52,13 +52,22 @@ export interface TokenClaims {
 
 /** What Texas said of a token. */
 export type IntrospectionResult =
-  | { readonly active: true; readonly claims: TokenClaims }
-  /**
-   * `reason` is Texas's (`invalid token: ExpiredSignature`), a generic one when Texas's would show
-   * the token, or the local check's (`not a JWS: the header has no kid`) for a token refused
-   * before Texas was asked.
-   */
-  | { readonly active: false; readonly reason: string };
+  | {
+      /** Texas found the token valid for this app. */
+      readonly active: true;
+      /** The token's claims, as Texas returned them. */
+      readonly claims: TokenClaims;
+    }
+  | {
+      /** The token was refused. */
+      readonly active: false;
+      /**
+       * Why: Texas's reason (`invalid token: ExpiredSignature`), a generic one when Texas's would
+       * show the token, or the local check's (`not a JWS: the header has no kid`) for a token
+       * refused before Texas was asked.
+       */
+      readonly reason: string;
+    };
 
 /** Options of {@link introspection}. Every field is optional. */
 export interface IntrospectionOptions extends HttpOptions {

@@ -1,3 +1,7 @@
+/**
+ * OpenTelemetry spans and metrics for the package's token requests, from `instrument()`.
+ * @module axios-m2m/opentelemetry
+ */
 // axios-m2m/opentelemetry: spans and metrics from the package's diagnostics_channel events,
 // through @opentelemetry/api alone (an optional peer dependency). Nothing in the main entry
 // imports this file; it only listens to the channels, by name.

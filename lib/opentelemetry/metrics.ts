@@ -8,13 +8,21 @@ import { boundedErrorType, CACHE, ERROR_TYPE, HTTP_STATUS, IDENTITY_PROVIDER, OU
 
 /** Metric names. */
 export const METRIC_NAMES = {
+  /** Counter: token requests to a source's endpoint, by source, reason, outcome and error type. */
   tokenRequests: 'axios_m2m.token.requests',
+  /** Histogram, in seconds: how long those token requests took. */
   tokenRequestDuration: 'axios_m2m.token.request.duration',
+  /** Counter: tokens served, by source and cache (`hit`, or `miss`: the caller waited for a fetch). */
   cacheLookups: 'axios_m2m.cache.lookups',
+  /** Histogram, in seconds: how long callers with no usable token waited. */
   tokenWaitDuration: 'axios_m2m.token.wait.duration',
+  /** Counter: background refreshes that failed while the current token kept serving. */
   refreshFailures: 'axios_m2m.refresh.failures',
+  /** Counter: requests sent again after the API refused their token, by status and whether a fetch was needed. */
   retries: 'axios_m2m.retries',
+  /** Counter: validations of incoming tokens, by identity provider, outcome, cache and error type. */
   introspections: 'axios_m2m.introspections',
+  /** Histogram, in seconds: how long the calls to Texas's introspection endpoint took. */
   introspectionDuration: 'axios_m2m.introspection.duration',
 } as const;
 

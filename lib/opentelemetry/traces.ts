@@ -21,12 +21,19 @@ import {
 
 /** Span names (low cardinality: the scope and endpoint are attributes). */
 export const SPAN_NAMES = {
+  /** A caller found no usable token and the source was asked. */
   miss: 'axios-m2m token request',
+  /** A refresh ahead of expiry, in the background (a trace of its own, linked to the request that set it off). */
   ahead: 'axios-m2m token refresh',
+  /** The API refused a token (401) and a fresh one was forced. */
   forced: 'axios-m2m token forced refresh',
+  /** An on-behalf-of exchange, for any of the reasons above. */
   exchange: 'axios-m2m token exchange',
+  /** A caller joined a fetch another caller had started, for as long as it waited. */
   wait: 'axios-m2m token wait',
+  /** A refused request sent again, once, from the refusal until the other token was in hand. */
   retry: 'axios-m2m retry',
+  /** A validation by `requireToken()` or `introspection()` that waited for Texas. */
   introspection: 'axios-m2m introspection',
 } as const;
 

@@ -19,7 +19,10 @@ export interface FederatedCredential {
   /** The audience (`aud`) the token must have. @default 'api://AzureADTokenExchange' */
   audience?: string;
   /** The issuer's public keys. */
-  jwks: { keys: JWK[] };
+  jwks: {
+    /** The keys, matched by the token's `kid`. */
+    keys: JWK[];
+  };
 }
 
 /** The credentials of one registered client; give any of them. */
@@ -34,7 +37,12 @@ export interface EntraClientCredentials {
    * Subject-name-and-issuer trust: an assertion whose `x5c` leaf has this subject (as Node prints
    * it, `CN=app`) and whose chain ends in `issuer` (a PEM CA certificate) is taken.
    */
-  trustedSubjects?: { subject: string; issuer: string }[];
+  trustedSubjects?: {
+    /** The leaf certificate's subject, as Node prints it (`CN=app`). */
+    subject: string;
+    /** The CA certificate (PEM) the chain must end in. */
+    issuer: string;
+  }[];
   /** Federated identity credentials: tokens of other issuers (a Kubernetes service account) taken as the assertion. */
   federated?: FederatedCredential[];
 }

@@ -1,3 +1,8 @@
+/**
+ * A Texas-faithful server on loopback (token, exchange, introspection) with an Entra ID token
+ * endpoint, for tests and a first run without NAIS or Entra ID.
+ * @module axios-m2m/testing
+ */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -149,7 +154,12 @@ export interface TexasServer {
    * service-account tokens ({@link TexasServer.mintServiceAccountToken}) with the audiences
    * `api://AzureADTokenExchange` (AKS) and `nais` (NAIS).
    */
-  readonly entraClient: { readonly clientId: string; readonly clientSecret: string };
+  readonly entraClient: {
+    /** The client's id, `AZURE_APP_CLIENT_ID`. */
+    readonly clientId: string;
+    /** The client's secret, `AZURE_APP_CLIENT_SECRET`. */
+    readonly clientSecret: string;
+  };
   /**
    * The variables NAIS gives an app with that client (`AZURE_OPENID_CONFIG_TOKEN_ENDPOINT`,
    * `AZURE_APP_CLIENT_ID`, `AZURE_APP_CLIENT_SECRET`, `AZURE_APP_TENANT_ID`), so that
@@ -163,7 +173,10 @@ export interface TexasServer {
   /** A Kubernetes-style service-account token, as a workload's token file holds it, for workload identity federation. */
   mintServiceAccountToken(opts?: ServiceAccountTokenOptions): Promise<string>;
   /** The public keys of {@link TexasServer.serviceAccountIssuer}, for registering a federated credential. */
-  serviceAccountJwks(): { keys: JWK[] };
+  serviceAccountJwks(): {
+    /** The public keys, by `kid`. */
+    keys: JWK[];
+  };
   /** The app this sidecar belongs to (option `app`). */
   readonly app: string;
   /** This app's own audience per provider: what introspection requires in `aud`. */
@@ -182,7 +195,10 @@ export interface TexasServer {
    */
   mintUserToken(sub: string, opts?: MintUserTokenOptions): Promise<string>;
   /** A provider's public key set, `{ keys: [...] }`, for APIs that verify with jose's createLocalJWKSet. @default 'entra_id' */
-  jwks(identityProvider?: TexasServerProvider | 'azuread'): { keys: JWK[] };
+  jwks(identityProvider?: TexasServerProvider | 'azuread'): {
+    /** The public keys, by `kid`. */
+    keys: JWK[];
+  };
   /**
    * Makes the next `count` upstream mints fail as the provider's error would pass through Texas;
    * on the Entra ID endpoint, as Entra ID answers it (the AADSTS code from the description's prefix).
