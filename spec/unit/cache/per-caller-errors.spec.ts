@@ -130,25 +130,28 @@ describe('withCache: every caller of a failed shared fetch gets its own error', 
     expect(a).to.not.equal(b);
   });
 
-  it('rebuilds a DOMException, passes a thrown string as it is, and wraps what cannot be copied', async () => {
+  it('rebuilds a DOMException, passes a thrown string, null or undefined as it is, and wraps what cannot be copied (the original as its cause)', async () => {
     class Sealed extends Error {
       readonly #why = 'private';
       override get message() {
         return this.#why;
       }
     }
+    const sealed = new Sealed();
     const cases: [unknown, (error: unknown) => void][] = [
       [
         new DOMException('The operation timed out.', 'TimeoutError'),
         (error) => expect(error).to.be.instanceOf(DOMException).and.include({ name: 'TimeoutError', message: 'The operation timed out.' }),
       ],
       ['plain string', (error) => expect(error).to.equal('plain string')],
+      [null, (error) => expect(error).to.equal(null)],
+      [undefined, (error) => expect(error).to.equal(undefined)],
       [
-        new Sealed(),
+        sealed,
         (error) =>
           expect(error)
             .to.be.instanceOf(TokenError)
-            .and.include({ code: 'unknown', message: 'token request for s failed with an error that cannot be copied' }),
+            .and.include({ code: 'unknown', message: 'token request for s failed with an error that cannot be copied', scope: 's', cause: sealed }),
       ],
     ];
     for (const [thrown, check] of cases) {
@@ -160,7 +163,7 @@ describe('withCache: every caller of a failed shared fetch gets its own error', 
       const [a, b] = await Promise.all(pending);
       check(a);
       check(b);
-      if (typeof thrown === 'object') expect(a).to.not.equal(b).and.not.equal(thrown);
+      if (typeof thrown === 'object' && thrown !== null) expect(a).to.not.equal(b).and.not.equal(thrown);
     }
   });
 });
