@@ -65,6 +65,22 @@ describe('events (diagnostics_channel)', () => {
     expect(JSON.stringify(events.seen)).to.not.include('secret-token-value');
   });
 
+  it('times a fetch and the wait for it in ms: the request event and the served event of the caller who waited', async () => {
+    clock = sinon.useFakeTimers({ now: 1_700_000_000_000 });
+    let answer: (token: { token: string; expiresAt: number }) => void = () => {};
+    const source = withCache(() => new Promise((resolve) => (answer = resolve)), { name: 'timed' });
+    const events = record();
+    const waiting = source.getToken(SCOPE);
+    await clock.tickAsync(1_500);
+    answer({ token: 'timed-token', expiresAt: Date.now() + 3_600_000 });
+    await waiting;
+    events.stop();
+    const request = events.seen.find((e) => e.name === 'axios-m2m:token:request')!.message as Events['axios-m2m:token:request'];
+    const served = events.seen.find((e) => e.name === 'axios-m2m:token:served')!.message as Events['axios-m2m:token:served'];
+    expect(request).to.include({ outcome: 'ok', duration: 1_500 });
+    expect(served).to.deep.equal({ scope: SCOPE, source: 'timed', fromCache: false, duration: 1_500 });
+  });
+
   it('publishes a failed request with its code and status, and never the secret', async () => {
     nock('https://login.example')
       .post('/t/oauth2/v2.0/token')

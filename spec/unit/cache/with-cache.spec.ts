@@ -435,7 +435,8 @@ describe('withCache(fetch)', () => {
       'axios-m2m: expected expiryMargin to be a number of milliseconds >= 0, got number -1',
     );
     expect(() => withCache(async () => token('x'), { maxEntries: 0 })).to.throw(TypeError, /maxEntries/);
-    expect(() => withCache({} as never)).to.throw(TypeError, /source/);
+    expect(() => withCache({} as never)).to.throw(TypeError, 'axios-m2m: expected source to be a TokenSource or a fetch function, got');
+    expect(() => withCache(null as never)).to.throw(TypeError, 'axios-m2m: expected source to be a TokenSource or a fetch function, got null');
   });
 
   it('keys entries with cacheKey', async () => {
