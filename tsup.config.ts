@@ -1,8 +1,7 @@
 import { defineConfig } from 'tsup';
 
-// ESM and CommonJS with declarations. p-memoize (and its own dependency) ship as ESM only,
-// so the builds bundle them: `require('axios-m2m')` then works without Node's require(esm).
-// `cli` is the `axios-m2m` bin (package.json points at dist/cli.js); its `#!/usr/bin/env node`
+// ESM and CommonJS with declarations; `require('axios-m2m')` works without Node's require(esm), as
+// no runtime dependency is ESM only. `cli` is the `axios-m2m` bin (package.json points at dist/cli.js); its `#!/usr/bin/env node`
 // line comes from lib/cli.ts and tsup makes the file executable. The bin is ESM only: nothing
 // requires it, so the CommonJS build leaves it out (one build shipped). No splitting, so that
 // dist/index.js stays one self-contained file; no declarations for the CLI. `testing` is the
@@ -19,7 +18,6 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   sourcemap: false,
-  noExternal: ['p-memoize', 'mimic-function'],
   esbuildOptions(options, { format }) {
     // A copy without `cli`: the entry object is shared by both formats' builds.
     if (format === 'cjs') {

@@ -53,7 +53,7 @@ const samples = new Map<string, number>();
 for (const id of profile.samples ?? []) samples.set(owners.get(id)!, (samples.get(owners.get(id)!) ?? 0) + 1);
 const total = profile.samples?.length ?? 0;
 console.log(`\n### Where a request's time goes (${REQUESTS.toLocaleString('en-US')} requests, ${total.toLocaleString('en-US')} samples)\n`);
-console.log('| code (by package; axios-m2m is lib/, and p-memoize when it shows) | share of samples |\n|---|---|');
+console.log('| code (by package; axios-m2m is lib/) | share of samples |\n|---|---|');
 for (const [name, count] of [...samples].sort((a, b) => b[1] - a[1])) {
   console.log(`| ${name} | ${((count / total) * 100).toFixed(1)}% |`);
 }

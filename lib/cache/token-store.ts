@@ -54,10 +54,9 @@ const MAX_REFRESH_BACKOFF = 30_000;
 const SWEEP_INTERVAL = 10_000;
 
 /**
- * Token storage with the expiry logic, in the shape p-memoize takes as its `cache`
- * (has/get/set/delete): p-memoize shares in-flight fetches, this decides how long results live.
- * `has` means "fresh, no fetch needed" and `get` serves anything not yet past the expiry margin, so
- * `get` never drops what `has` just confirmed.
+ * Token storage with the expiry logic: withCache() shares in-flight fetches (lib/core/single-flight.ts),
+ * this decides how long results live. `has` means "fresh, no fetch needed" and `get` serves anything
+ * not yet past the expiry margin, so `get` never drops what `has` just confirmed.
  */
 export class TokenStore {
   readonly #entries = new Map<string, Entry>();

@@ -1,11 +1,10 @@
-import pMemoize from 'p-memoize';
-import { abortable, withDeadline } from '../core/deadline.js';
+import { withDeadline } from '../core/deadline.js';
+import { SingleFlight, ownOutcome } from '../core/single-flight.js';
 import { TokenError, failureFields } from '../errors.js';
 import { channels, publish } from '../events.js';
 import { count, duration, optionalFunction, optionalObject, optionalString, fail, forMessage, scopeProblem } from '../options.js';
 import type { AccessToken, FetchToken, GetTokenOptions, TokenSource } from '../types.js';
 import { keepAliveUntilSettled } from './keep-alive.js';
-import { ownError } from './own-error.js';
 import { TokenStore, type FetchedToken } from './token-store.js';
 
 /** How long tokens are kept and reused. Every field is optional. */
@@ -65,7 +64,7 @@ export interface CachedTokenSource extends TokenSource {
 
 /**
  * Wraps any token source, or a bare fetch function, in the package's cache: one entry per key,
- * single-flight fetches (p-memoize), expiry margins, refresh ahead in the background, a bounded
+ * single-flight fetches, expiry margins, refresh ahead in the background, a bounded
  * number of entries, and forced refreshes that drop a token only once and share one fetch.
  * Failures are never cached. Callers share a fetch, never its error: when a shared fetch fails,
  * each caller is rejected with its own copy (same class, code, message, details and `cause`), so
@@ -88,7 +87,7 @@ class TokenCache implements CachedTokenSource {
   readonly #endpoint: string | undefined;
   readonly #name: string;
   /** One fetch in flight per key: later callers, forced or not, join it. */
-  readonly #load: (key: string, scope: string, reason: FetchReason) => Promise<FetchedToken>;
+  readonly #inFlight = new SingleFlight<FetchedToken>();
 
   constructor(source: TokenSource | FetchToken, options?: CacheOptions) {
     if (typeof source === 'function') this.#fetch = source;
@@ -104,10 +103,6 @@ class TokenCache implements CachedTokenSource {
     this.#cacheKey = optionalFunction<(scope: string) => string>('cacheKey', o.cacheKey) ?? ((scope) => scope);
     this.#endpoint = optionalString('endpoint', o.endpoint);
     this.#name = optionalString('name', o.name) ?? 'custom';
-    this.#load = pMemoize((key: string, scope: string, reason: FetchReason) => this.#fetchOnce(key, scope, reason), {
-      cacheKey: ([key]) => key,
-      cache: this.#store,
-    });
   }
 
   get size(): number {
@@ -144,19 +139,14 @@ class TokenCache implements CachedTokenSource {
       pending = this.#load(key, scope, 'miss');
     }
     const waitStarted = Date.now();
-    const token = pending.then(
-      (fetched) => {
-        if (channels['axios-m2m:token:served'].hasSubscribers) this.#served(scope, false, Date.now() - waitStarted);
-        return fetched.token;
-      },
-      (error: unknown) => {
-        // Waiters share the fetch, never its error: each gets a copy of its own (see own-error.ts).
-        throw ownError(error, scope);
-      },
-    );
-    // This caller waits (a miss, or a forced refresh, maybe joining a background fetch): the
-    // process stays alive for it, as it does not for a refresh in the background.
-    return keepAliveUntilSettled(options?.signal ? abortable(token, options.signal) : token);
+    const token = pending.then((fetched) => {
+      if (channels['axios-m2m:token:served'].hasSubscribers) this.#served(scope, false, Date.now() - waitStarted);
+      return fetched.token;
+    });
+    // Waiters share the fetch, never its error, and a caller's signal ends only its own wait. This
+    // caller waits (a miss, or a forced refresh, maybe joining a background fetch): the process
+    // stays alive for it, as it does not for a refresh in the background.
+    return keepAliveUntilSettled(ownOutcome(token, scope, options?.signal));
   }
 
   #served(scope: string, fromCache: boolean, duration: number): void {
@@ -169,6 +159,15 @@ class TokenCache implements CachedTokenSource {
     this.#load(key, scope, 'ahead').catch((error: unknown) => {
       this.#store.refreshFailed(key);
       publish('axios-m2m:refresh:error', () => ({ scope, source: this.#name, ...failureFields(error) }));
+    });
+  }
+
+  /** The fetch in flight for `key`, joined, or started now; its token is stored before it settles. */
+  #load(key: string, scope: string, reason: FetchReason): Promise<FetchedToken> {
+    return this.#inFlight.shared(key, async () => {
+      const fetched = await this.#fetchOnce(key, scope, reason);
+      this.#store.set(key, fetched);
+      return fetched;
     });
   }
 

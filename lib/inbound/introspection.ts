@@ -1,8 +1,8 @@
 import { isBearerToken } from '../core/bearer.js';
 import { withDeadline } from '../core/deadline.js';
 import { digestOf } from '../core/digest.js';
+import { SingleFlight } from '../core/single-flight.js';
 import { TokenError, failureFields } from '../errors.js';
-import { ownError } from '../cache/own-error.js';
 import { channels, publish } from '../events.js';
 import { parseEndpoint } from '../http/endpoint.js';
 import { TokenClient, type HttpOptions } from '../http/token-client.js';
@@ -245,7 +245,7 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
     retries: o.retries ?? DEFAULT_RETRIES,
   });
   const subject = `introspection of a token (${identityProvider})`;
-  const inFlight = new Map<string, Promise<IntrospectionResult>>();
+  const inFlight = new SingleFlight<IntrospectionResult>();
 
   function event(fromCache: boolean, started: number, result: IntrospectionResult | undefined, error?: unknown): void {
     publish('axios-m2m:introspection:validate', () => ({
@@ -323,21 +323,15 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
       if (channels['axios-m2m:introspection:validate'].hasSubscribers) event(true, started, result);
       return result;
     }
-    let pending = inFlight.get(key);
-    if (pending === undefined) {
-      pending = ask(key, token);
-      inFlight.set(key, pending);
-      const forget = () => void inFlight.delete(key);
-      pending.then(forget, forget);
-    }
     try {
-      const result = await pending;
+      // Concurrent validations of one token share one request; each caller its own error object
+      // (a shared one would grow with every caller's stack).
+      const result = await inFlight.join(key, () => ask(key, token), subject);
       event(false, started, result);
       return result;
     } catch (error) {
       event(false, started, undefined, error);
-      // Each caller its own error object: a shared one would grow with every caller's stack.
-      throw ownError(error, subject);
+      throw error;
     }
   }
 

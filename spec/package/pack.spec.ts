@@ -45,7 +45,7 @@ describe('the packed package', function () {
     expect(hasDefault).to.equal(false);
   });
 
-  it('can be required from CommonJS without a warning (p-memoize is bundled)', () => {
+  it('can be required from CommonJS without a warning', () => {
     const result = run(
       'cjs.cjs',
       `const { attachToken, TokenError, fromEnv } = require('axios-m2m');

@@ -37,7 +37,7 @@ describe('withCache(fetch)', () => {
     clock = sinon.useFakeTimers({ now: 1_700_000_000_000 });
   });
   afterEach(() => clock.restore());
-  /** Lets promise callbacks run (p-memoize calls the fetch a microtask after the call). */
+  /** Lets promise callbacks run. */
   const settle = () => clock.tickAsync(0);
 
   it('fetches once for 100 calls for one scope', async () => {
