@@ -34,7 +34,7 @@ describe('TokenStore', () => {
     expect(store.has('a')).to.equal(true);
     clock.tick(1);
     expect(store.lookup('a')?.refreshDue).to.equal(true);
-    expect(store.has('a')).to.equal(false); // p-memoize fetches
+    expect(store.has('a')).to.equal(false); // a fetch is due
     expect(store.get('a')?.token.token).to.equal('a'); // and the token is still served
   });
 
@@ -88,7 +88,7 @@ describe('TokenStore', () => {
     store.refreshFailed('a'); // the next refresh from 0.5-1 s on
     clock.setSystemTime(Date.now() + 10_000); // the wall clock jumps; no time has passed
     expect(store.lookup('a')?.refreshDue).to.equal(false);
-    expect(store.has('a')).to.equal(true); // p-memoize's view: still fresh, no refresh through it
+    expect(store.has('a')).to.equal(true); // still fresh: no fetch is due
     clock.tick(1_000);
     expect(store.lookup('a')?.refreshDue).to.equal(true);
     expect(store.has('a')).to.equal(false);
