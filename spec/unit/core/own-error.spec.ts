@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { types } from 'node:util';
-import { ownError } from '../../../lib/cache/own-error.js';
+import { ownError } from '../../../lib/core/own-error.js';
 import { TokenError } from '../../../lib/errors.js';
 
 const SCOPE = 'api://dev-gcp.team.api/.default';
