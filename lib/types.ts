@@ -29,6 +29,12 @@ export interface GetTokenOptions {
    * timeout); the call rejects with `signal.reason`.
    */
   signal?: AbortSignal;
+  /**
+   * The end user's token to act for (with or without `Bearer `), from the request option
+   * `token: { user }`: a source that acts on behalf of a user (`onBehalfOf()`) uses it in place of
+   * the async context's user. Other sources ignore it.
+   */
+  user?: string;
 }
 
 /**

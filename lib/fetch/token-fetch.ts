@@ -115,7 +115,8 @@ export function tokenFetch(options: TokenFetchOptions): FetchFunction {
       'give tokenFetch a scope, or the request init token: { scope }',
     );
     const signal = init?.signal ?? request?.signal ?? undefined;
-    const token = await source.getToken(scope, { signal });
+    const user = option?.user;
+    const token = await source.getToken(scope, user === undefined ? { signal } : { signal, user });
     // As `new Request(input, init)` does: init's headers, when given, replace the request's.
     const headers = new Headers(init?.headers !== undefined ? init.headers : request?.headers);
     headers.set('Authorization', `Bearer ${token.token}`);
@@ -128,7 +129,7 @@ export function tokenFetch(options: TokenFetchOptions): FetchFunction {
     // free its connection first.
     await response.body?.cancel().catch(() => undefined);
     const refused = performance.now();
-    const { token: fresh, refreshed } = await replacementToken(source, scope, token.token, signal);
+    const { token: fresh, refreshed } = await replacementToken(source, scope, token.token, signal, user);
     const { path } = describe(method, url);
     const status = response.status;
     publish('axios-m2m:request:retry', () => ({ scope, status, method: method.toUpperCase(), path, refreshed, duration: performance.now() - refused }));

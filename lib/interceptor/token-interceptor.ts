@@ -72,6 +72,7 @@ class Sent {
   readonly #token: string;
   readonly #data: unknown;
   readonly #source: TokenSource;
+  readonly #user: string | undefined;
   constructor(
     readonly scope: string,
     /** When the token expires (epoch ms): kept in place of the token where an error shows the request. */
@@ -81,10 +82,16 @@ class Sent {
     data: unknown,
     /** The source of the interceptor that attached it: the one to ask for a replacement. */
     source: TokenSource,
+    /** The request's own `token: { user }`: the replacement is for that user too. */
+    user: string | undefined,
   ) {
     this.#token = token;
     this.#data = data;
     this.#source = source;
+    this.#user = user;
+  }
+  get user(): string | undefined {
+    return this.#user;
   }
   get token(): string {
     return this.#token;
@@ -109,7 +116,17 @@ type Tracked = InternalAxiosRequestConfig & { [SENT]?: Sent };
  * different class to the other, hence the set alone decides).
  */
 class Retry {
-  constructor(readonly scope: string) {}
+  /** The refused request's `token: { user }`, private as the record's: a config re-sent from the retry's keeps its user. */
+  readonly #user: string | undefined;
+  constructor(
+    readonly scope: string,
+    user: string | undefined,
+  ) {
+    this.#user = user;
+  }
+  get user(): string | undefined {
+    return this.#user;
+  }
 }
 const retries = processWide('retry-markers', 1, () => new WeakSet<object>());
 
@@ -222,9 +239,11 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
         return config; // an absolute URL of another origin than the baseURL's: sent without the token
       }
       const scope = scopeOf(config, option);
+      const user = option?.user;
       let token: AccessToken;
       try {
-        token = await source.getToken(scope, { signal: signalOf(config) });
+        const signal = signalOf(config);
+        token = await source.getToken(scope, user === undefined ? { signal } : { signal, user });
       } catch (error) {
         throw asCancel(error, config);
       }
@@ -234,7 +253,7 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       attached.add(token, scope);
       if (config.auth !== undefined) config.auth = undefined;
       guardRedirects(config, origin);
-      tracked[SENT] = new Sent(scope, token.expiresAt, token.token, config.data, source);
+      tracked[SENT] = new Sent(scope, token.expiresAt, token.token, config.data, source, user);
       return config;
     },
 
@@ -250,7 +269,7 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       let fresh: AccessToken;
       const refused = Date.now();
       try {
-        const { token, refreshed } = await replacementToken(sent.source, sent.scope, sent.token, signalOf(config));
+        const { token, refreshed } = await replacementToken(sent.source, sent.scope, sent.token, signalOf(config), sent.user);
         fresh = token;
         const [method, path] = describeRequest(config).split(' ') as [string, string];
         const duration = Date.now() - refused;
@@ -258,7 +277,7 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       } catch (refreshError) {
         throw asCancel(refreshError, config); // the real cause, not the 401
       }
-      const marker = new Retry(sent.scope);
+      const marker = new Retry(sent.scope, sent.user);
       retries.add(marker);
       const headers = new AxiosHeaders(config.headers);
       headers.set('Authorization', `Bearer ${fresh.token}`, true);

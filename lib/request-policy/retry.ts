@@ -32,8 +32,12 @@ export async function replacementToken(
   scope: string,
   refused: string,
   signal: AbortSignal | undefined,
+  user?: string,
 ): Promise<Replacement> {
-  const current = await source.getToken(scope, { signal });
+  // The same user as the refused request's, when it named one: the retry must not fall back to
+  // whatever user the async context holds.
+  const options = user === undefined ? { signal } : { signal, user };
+  const current = await source.getToken(scope, options);
   if (current.token !== refused) return { token: current, refreshed: false };
-  return { token: await source.getToken(scope, { forceRefresh: true, signal }), refreshed: true };
+  return { token: await source.getToken(scope, { ...options, forceRefresh: true }), refreshed: true };
 }

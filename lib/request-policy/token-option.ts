@@ -7,10 +7,18 @@ import { describeValue } from '../options.js';
 export interface TokenRequestOptions {
   /** The scope to get a token for (a non-empty string); wins over the instance's and `attachToken`'s. */
   scope?: string;
+  /**
+   * The end user's token (with or without `Bearer `) to act for, for a source that acts on behalf
+   * of a user (`onBehalfOf()`): wins over the user of the async context, so a call made from a
+   * callback that runs in another request's context (a pooled callback client) still goes as this
+   * request's user. `undefined` leaves the choice to the context. Sources that get tokens for the
+   * app itself ignore it.
+   */
+  user?: string;
 }
 
 /**
- * The request option `token` is `false`, `undefined`/`null` or `{ scope?: string }`; anything else
+ * The request option `token` is `false`, `undefined`/`null` or `{ scope?: string, user?: string }`; anything else
  * is a mistake that must not quietly become the default scope (a token for another audience). A
  * string is not taken as shorthand for `{ scope }`: `token: 'x'` reads as if it were the token.
  */
@@ -21,7 +29,13 @@ export function checkTokenOption(option: unknown): void {
       `axios-m2m: expected the request option token to be false, undefined or { scope: string }, got ${describeValue(option)}${hint}`,
     );
   }
-  const { scope } = option as { scope?: unknown };
+  const { scope, user } = option as { scope?: unknown; user?: unknown };
+  if (user !== undefined && (typeof user !== 'string' || user.trim() === '')) {
+    // An empty one must not quietly leave the choice to the context; and a string is never quoted:
+    // it may be a token.
+    const got = typeof user === 'string' ? 'an empty string' : describeValue(user);
+    throw new TypeError(`axios-m2m: expected the request option token.user to be the user's token (a non-empty string), got ${got}`);
+  }
   if (scope !== undefined && (typeof scope !== 'string' || scope === '')) {
     throw new TypeError(
       `axios-m2m: expected the request option token.scope to be a non-empty string, got ${describeValue(scope)}: ` +

@@ -1,11 +1,11 @@
 import { digestOf } from '../core/digest.js';
 import { decodeJwt } from '../http/decode-jwt.js';
 import { withCache, type CachedTokenSource, type SourceCacheOptions } from '../cache/with-cache.js';
-import { currentUserToken, inEndedUserContext } from '../context/user-token.js';
+import { currentUserToken, inEndedUserContext, withUserToken } from '../context/user-token.js';
 import { TokenError } from '../errors.js';
 import { parseEndpoint } from '../http/endpoint.js';
 import { TokenClient, type HttpOptions } from '../http/token-client.js';
-import { assertScope, count, fail, forMessage, identityProviderOption, optionalObject, optionalString } from '../options.js';
+import { assertScope, count, describeValue, fail, forMessage, identityProviderOption, optionalObject, optionalString } from '../options.js';
 import type { AccessToken, GetTokenOptions, IdentityProviderFor } from '../types.js';
 
 /**
@@ -49,6 +49,8 @@ const TEXAS_LEEWAY = 60_000;
  * - A cached token expires no later than the user's own token (its JWT `exp`, plus the 60 s of
  *   leeway Texas gives it).
  * - A forced refresh (after a 401) sends `skip_cache: true`.
+ * - The user is the request's own `token: { user }` when it has one (`options.user` of
+ *   `getToken`), else the async context's.
  * - Outside of a user's context, or in the context of a request that has ended (a callback of a
  *   client connected during another request): a `TokenError` with code `no_user_token`, and no request.
  */
@@ -65,12 +67,15 @@ export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
   const maxEntries = count('maxEntries', o.maxEntries, DEFAULT_MAX_USERS, 1);
   const client = new TokenClient(endpoint, o);
 
-  function noUserToken(scope: string): TokenError {
-    const why = inEndedUserContext()
+  function noUserToken(scope: string, given?: 'explicit'): TokenError {
+    const why = given
+      ? 'and the user given with the request (token: { user }) is empty'
+      : inEndedUserContext()
       ? // A callback of something created during another request (a pooled or lazily connected
         // client, an event emitter) runs in that request's context: its user is not this caller.
         'and the user context here belongs to a request that has ended (a callback of a client connected, or an event emitter created, ' +
-        'during another request runs in that request\'s context): bind the callback to this request with AsyncResource.bind(), or use a promise-based client'
+        'during another request runs in that request\'s context): pass the user with the request, token: { user }, ' +
+        'bind the callback to this request with AsyncResource.bind(), or use a promise-based client'
       : 'and there is none here: run the call inside captureUserToken(), captureUserTokenKoa() or withUserToken(), for a request with Authorization: Bearer';
     return new TokenError('no_user_token', `token exchange for ${forMessage(scope)} needs the user's token, ${why}`, {
       scope,
@@ -123,6 +128,19 @@ export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
         } catch (error) {
           return Promise.reject(error);
         }
+      }
+      // The request's own user wins over the context's: a callback of a client connected during
+      // another request runs in that request's context, and the caller knows better whose call
+      // this is. The cache key and the exchange read it from a context of its own.
+      const user = getOptions?.user;
+      if (user !== undefined) {
+        if (typeof user !== 'string') {
+          return Promise.reject(new TypeError(`axios-m2m: expected options.user to be the user's token (a string), got ${describeValue(user)}`));
+        }
+        return withUserToken(user, () => {
+          if (currentUserToken() === undefined) return Promise.reject(noUserToken(scope, 'explicit'));
+          return cache.getToken(scope, getOptions);
+        });
       }
       // Before the cache and before any request: no user, no exchange.
       if (currentUserToken() === undefined) return Promise.reject(noUserToken(scope));

@@ -117,29 +117,31 @@ describe('a user context carried into another request by a pooled callback clien
   });
 
   /** The route: a query, and inside its callback the call to the API on behalf of the user. */
-  function profile(reply: (status: number, body: Answer['body']) => void): void {
+  function profile(user: string | undefined, reply: (status: number, body: Answer['body']) => void): void {
     db.query('select 1', (error) => {
       if (error) return reply(500, { message: error.message });
-      api.get('/profile').then(
+      api.get('/profile', user === undefined ? {} : { token: { user } }).then(
         ({ data }: { data: { sub: unknown } }) => reply(200, { sub: data.sub }),
         (failure: unknown) => reply(502, isTokenError(failure) ? { code: failure.code, message: failure.message } : { message: String(failure) }),
       );
     });
   }
 
-  function expressApp(middleware: express.RequestHandler): Promise<Server> {
+  /** `explicit`: the route passes its request's user with the call, `token: { user }`. */
+  function expressApp(middleware: express.RequestHandler, explicit = false): Promise<Server> {
     const server = express()
       .use(middleware)
-      .get('/me', (_req, res) => profile((status, body) => res.status(status).json(body)))
+      .get('/me', (req, res) => profile(explicit ? req.headers.authorization : undefined, (status, body) => res.status(status).json(body)))
       .listen(0, '127.0.0.1');
     return once(server, 'listening').then(() => server);
   }
 
-  function koaApp(): Promise<Server> {
+  function koaApp(explicit = false): Promise<Server> {
     const koa = new Koa();
     koa.use(captureUserTokenKoa());
     koa.use(async (ctx) => {
-      const answer = await new Promise<Answer>((resolve) => profile((status, body) => resolve({ status, body })));
+      const user = explicit ? ctx.headers.authorization : undefined;
+      const answer = await new Promise<Answer>((resolve) => profile(user, (status, body) => resolve({ status, body })));
       ctx.status = answer.status;
       ctx.body = answer.body;
     });
@@ -182,5 +184,31 @@ describe('a user context carried into another request by a pooled callback clien
   it('behind captureUserTokenKoa() (Koa)', async () => {
     app = await koaApp();
     await expectNeverBob();
+  });
+
+  describe('with the request\'s user passed explicitly, token: { user }', () => {
+    /** Both users, in both orders: each gets their own data, whoever opened the connection. */
+    async function expectEachTheirOwn(): Promise<void> {
+      expect(await get(bob)).to.deep.equal({ status: 200, body: { sub: 'bob' } });
+      expect(await get(alice)).to.deep.equal({ status: 200, body: { sub: 'alice' } });
+      expect(await get(bob)).to.deep.equal({ status: 200, body: { sub: 'bob' } });
+      const [a, b] = await Promise.all([get(alice), get(bob)]);
+      expect([a.body.sub, b.body.sub]).to.deep.equal(['alice', 'bob']);
+    }
+
+    it('behind captureUserToken() (Express)', async () => {
+      app = await expressApp(captureUserToken(), true);
+      await expectEachTheirOwn();
+    });
+
+    it('behind requireToken() (Express)', async () => {
+      app = await expressApp(requireToken({ endpoint: texas.introspectionEndpoint, identityProvider: 'entra_id' }) as express.RequestHandler, true);
+      await expectEachTheirOwn();
+    });
+
+    it('behind captureUserTokenKoa() (Koa)', async () => {
+      app = await koaApp(true);
+      await expectEachTheirOwn();
+    });
   });
 });

@@ -233,6 +233,60 @@ describe('onBehalfOf()', () => {
     }
   });
 
+  describe("the request's own user, options.user (token: { user })", () => {
+    it('wins over the async context, for the exchange and for the cache key', async () => {
+      const bodies = exchangeReplies(2);
+      const source = onBehalfOf({ endpoint: ENDPOINT });
+      const a = await withUserToken('user-b', () => source.getToken(SCOPE, { user: 'Bearer user-a' }));
+      expect(a.token).to.equal(`obo(user-a,${SCOPE})#1`);
+      // Cached under user-a: user-a's context gets it without an exchange; user-b gets its own.
+      expect((await withUserToken('user-a', () => source.getToken(SCOPE))).token).to.equal(a.token);
+      expect((await withUserToken('user-b', () => source.getToken(SCOPE))).token).to.equal(`obo(user-b,${SCOPE})#2`);
+      expect(bodies.map((b) => b.user_token)).to.deep.equal(['user-a', 'user-b']);
+    });
+
+    it('works outside any context and in the context of a request that has ended', async () => {
+      exchangeReplies(1);
+      const source = onBehalfOf({ endpoint: ENDPOINT });
+      const res = new EventEmitter();
+      const callback = withRequestUserToken('user-b', res, () => AsyncResource.bind(() => source.getToken(SCOPE, { user: 'user-a' })));
+      res.emit('close');
+      expect((await callback()).token).to.equal(`obo(user-a,${SCOPE})#1`);
+      expect((await source.getToken(SCOPE, { user: 'user-a' })).token).to.equal(`obo(user-a,${SCOPE})#1`);
+    });
+
+    it('an empty one is no_user_token, never a fall-back to the context; a non-string a TypeError', async () => {
+      const source = onBehalfOf({ endpoint: ENDPOINT });
+      const error = await withUserToken('user-b', () => source.getToken(SCOPE, { user: 'Bearer ' })).catch((e: unknown) => e);
+      expect(error).to.include({ code: 'no_user_token' });
+      expect((error as Error).message).to.include('the user given with the request (token: { user }) is empty');
+      const typeError = await withUserToken('user-b', () => source.getToken(SCOPE, { user: 7 as never })).catch((e: unknown) => e);
+      expect(typeError).to.be.instanceOf(TypeError);
+      expect(source.size).to.equal(0);
+    });
+
+    it('through attachToken: the request option reaches the source, and its 401 retry is for the same user', async () => {
+      const bodies = exchangeReplies(2);
+      const seen: string[] = [];
+      nock('http://127.0.0.1:7777')
+        .get('/me')
+        .times(2)
+        .reply(function () {
+          seen.push(String(this.req.headers.authorization));
+          return seen.length === 1 ? [401, 'refused'] : [200, 'ok'];
+        });
+      const api = axios.create({ baseURL: 'http://127.0.0.1:7777' });
+      attachToken(api, { source: onBehalfOf({ endpoint: ENDPOINT }), scope: SCOPE });
+      const response = await withUserToken('user-b', () => api.get('/me', { token: { user: 'user-a' } }));
+      expect(response.data).to.equal('ok');
+      expect(bodies.map((b) => [b.user_token, b.skip_cache ?? false])).to.deep.equal([
+        ['user-a', false],
+        ['user-a', true],
+      ]);
+      expect(seen).to.deep.equal([`Bearer obo(user-a,${SCOPE})#1`, `Bearer obo(user-a,${SCOPE})#2`]);
+    });
+  });
+
   describe('without a user token', () => {
     it('rejects with no_user_token before any request leaves', async () => {
       // No nock interceptor: a request would fail with code network, not no_user_token.
