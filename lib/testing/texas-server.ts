@@ -6,11 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
 import type { EntraClientCredentials } from './entra-assertion.js';
 import { TOKEN_EXCHANGE_AUDIENCE } from './entra-assertion.js';
 import { entraToken } from './entra-endpoint.js';
 import { EntraError } from './entra-error.js';
-import { SignJWT, compactVerify, decodeProtectedHeader, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { createTexasCache } from './texas-cache.js';
+import { exchangeEndpoint } from './texas-exchange.js';
+import { introspectEndpoint } from './texas-introspect.js';
+import { SIGNING_PROVIDERS, canonical, createTexasKeys } from './texas-keys.js';
+import { APP_NAME, DESERIALIZE, PROVIDERS, TexasError, parse, type Entry, type TexasContext } from './texas-request.js';
+import { tokenEndpoint } from './texas-token.js';
 
 // A Texas-faithful token sidecar for tests, demos and users' own integration tests, built only on
 // node:http and jose. It follows docs/protocols/texas.md, which describes what
@@ -18,18 +24,17 @@ import { SignJWT, compactVerify, decodeProtectedHeader, exportJWK, generateKeyPa
 // two-field error bodies, Texas's own cache (120 s leeway, REMAINING expires_in, skip_cache, one
 // upstream call per key), the on-behalf-of exchange and introspection.
 //
+// This file is the server: its options and public types, the HTTP routing, the upstream (latency
+// and queued failures), and minting for tests. Each endpoint has its own module: texas-token.ts,
+// texas-exchange.ts, texas-introspect.ts (Texas), entra-endpoint.ts (Entra ID); what they share is
+// in texas-request.ts (bodies, required fields, errors), texas-cache.ts (Texas's cache) and
+// texas-keys.ts (a key and issuer per identity provider).
+//
 // Tokens are ES256 JWTs, each identity provider with its own key (kid = the provider's name) and
 // issuer (`<url>/<provider>`; azuread is entra_id). aud = the request's `target` without a trailing
 // "/.default" (so `api://c.ns.app/.default` gives the audience `api://c.ns.app`; an Entra target
 // in the `c:ns:app` form gives the same; a TokenX target or a Maskinporten list is used as is);
 // sub = the user's `sub` for an exchange, else "app"; azp "app"; iat, exp and a fresh jti.
-//
-// Introspection checks as Texas does (its src/oauth/token.rs): the key by kid from that provider's
-// keys, the signature, `iss`, `exp` and `iat` required, `exp`, `nbf` and `iat` with 60 s leeway,
-// `aud` equal to this app's own audience for the provider (Maskinporten: not checked), and answers
-// Texas's reasons. "This app" is the `app` option (`<cluster>:<namespace>:<app>`): its audience is
-// `api://<cluster>.<namespace>.<app>` for Entra ID and `<cluster>:<namespace>:<app>` for TokenX,
-// ID-porten and Maskinporten.
 //
 // Entra ID's strictness on scopes: an Entra target that is neither `…/.default` nor
 // `<cluster>:<namespace>:<app>` is refused with 400 invalid_scope and Entra's AADSTS text, passed
@@ -215,55 +220,15 @@ export interface TexasServer {
   close(): Promise<void>;
 }
 
-const PROVIDERS = ['entra_id', 'azuread', 'maskinporten', 'tokenx', 'idporten'];
-const SIGNING_PROVIDERS: readonly TexasServerProvider[] = ['entra_id', 'tokenx', 'idporten', 'maskinporten'];
-// docs/protocols/texas.md, "Identity providers": which provider may use which endpoint.
-const TOKEN_PROVIDERS = ['entra_id', 'azuread', 'maskinporten'];
-const EXCHANGE_PROVIDERS = ['entra_id', 'azuread', 'tokenx'];
-const DESERIALIZE = 'Failed to deserialize the JSON body into the target type';
-/** Texas validates `exp`, `nbf` and `iat` with one minute of leeway (src/oauth/token.rs). */
-const LEEWAY_SECONDS = 60;
-const APP_NAME = /^([^:\s/]+):([^:\s/]+):([^:\s/]+)$/;
-
-class TexasError extends Error {
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    readonly description: string,
-  ) {
-    super(description);
-  }
-}
-
-interface Entry {
-  token: string;
-  mintedAt: number;
-  lifetime: number;
-}
-
-interface SigningKey {
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
-  publicJwk: JWK;
-}
-
-/** Epoch seconds as Entra ID prints times in its messages. */
-const isoSeconds = (seconds: number): string => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-const canonical = (provider: string): string => (provider === 'azuread' ? 'entra_id' : provider);
-
-/**
- * The audience of an Entra ID token for `target`, or undefined when Entra would refuse the scope:
- * `api://c.ns.app/.default` and `c:ns:app` (Texas's short form) both give `api://c.ns.app`.
- */
-function entraAudience(target: string): string | undefined {
-  const app = APP_NAME.exec(target);
-  if (app) return `api://${app[1]}.${app[2]}.${app[3]}`;
-  return /^\S+\/\.default$/.test(target) ? target.replace(/\/\.default$/, '') : undefined;
-}
-
 /** Milliseconds as the whole seconds a token's `exp` and an answer's `expires_in` carry. */
 const toSeconds = (milliseconds: number): number => Math.round(milliseconds / 1000);
+
+/** Each Texas endpoint by its path. */
+const TEXAS_ENDPOINTS: Record<string, (context: TexasContext, body: Record<string, unknown>) => Promise<unknown>> = {
+  '/api/v1/token': tokenEndpoint,
+  '/api/v1/token/exchange': exchangeEndpoint,
+  '/api/v1/introspect': introspectEndpoint,
+};
 
 /** Starts the server on 127.0.0.1, on a free port. */
 export async function startTexasServer(options: TexasServerOptions = {}): Promise<TexasServer> {
@@ -281,14 +246,9 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
   // In whole seconds: what the answers' expires_in and the tokens' exp carry.
   let lifetime = options.lifetime !== undefined ? toSeconds(options.lifetime) : (options.tokenLifetime ?? 3599);
   const latency = options.upstreamDelay ?? options.upstreamDelayMs;
-  const keys = new Map<string, SigningKey>();
-  await Promise.all(
-    SIGNING_PROVIDERS.map(async (provider) => {
-      const { privateKey, publicKey } = await generateKeyPair('ES256');
-      const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: provider, alg: 'ES256', use: 'sig' };
-      keys.set(provider, { privateKey, publicKey, publicJwk });
-    }),
-  );
+  let url = '';
+  const nowSeconds = () => Math.floor(now() / 1000);
+  const keys = await createTexasKeys(() => url, nowSeconds);
   const serviceAccount = await generateKeyPair('ES256');
   const serviceAccountJwk: JWK = { ...(await exportJWK(serviceAccount.publicKey)), kid: 'kubernetes', alg: 'ES256', use: 'sig' };
   const tenantId = options.tenantId ?? 'a1b2c3d4-0000-4000-8000-00000000e1d1';
@@ -296,94 +256,18 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
   const seenJti = new Set<string>();
   const requests: TexasServerRequest[] = [];
   const revoked = new Set<string>();
-  const cache = new Map<string, Entry>();
-  const inFlight = new Map<string, Promise<Entry>>();
   const failures: { status: number; error: string; description: string }[] = [];
   let mints = 0;
-  let url = '';
-  const issuerOf = (provider: string) => `${url}/${canonical(provider)}`;
-  const nowSeconds = () => Math.floor(now() / 1000);
-
-  const sign = (provider: string, claims: JWTPayload, seconds: number) => {
-    const issuedAt = nowSeconds();
-    return new SignJWT({ iss: issuerOf(provider), ...claims })
-      .setProtectedHeader({ alg: 'ES256', kid: canonical(provider), typ: 'JWT' })
-      .setIssuedAt(issuedAt)
-      .setExpirationTime(issuedAt + seconds)
-      .setJti(randomUUID())
-      .sign(keys.get(canonical(provider))!.privateKey);
-  };
-
-  /** The payload of a token signed by one of this server's keys, with the provider that signed it. */
-  async function signed(token: string): Promise<{ provider: string; payload: Record<string, unknown> } | null> {
-    try {
-      const kid = decodeProtectedHeader(token).kid;
-      const key = kid === undefined ? undefined : keys.get(kid);
-      if (key === undefined) return null;
-      const { payload } = await compactVerify(token, key.publicKey, { algorithms: ['ES256'] });
-      const claims: unknown = JSON.parse(new TextDecoder().decode(payload));
-      return typeof claims === 'object' && claims !== null && !Array.isArray(claims)
-        ? { provider: kid!, payload: claims as Record<string, unknown> }
-        : null;
-    } catch {
-      return null;
-    }
-  }
+  const sign = keys.sign;
 
   async function verify(token: string): Promise<Record<string, unknown> | null> {
     if (revoked.has(token)) return null;
-    const result = await signed(token);
+    const result = await keys.signed(token);
     if (result === null) return null;
     const { provider, payload } = result;
     const exp = payload.exp;
-    if (payload.iss !== issuerOf(provider) || typeof exp !== 'number' || exp <= now() / 1000) return null;
+    if (payload.iss !== keys.issuerOf(provider) || typeof exp !== 'number' || exp <= now() / 1000) return null;
     return payload;
-  }
-
-  /** Texas's introspection of `token` for `provider`, its reasons included (src/oauth/token.rs). */
-  async function introspect(provider: string, token: string): Promise<Record<string, unknown>> {
-    const inactive = (error: string) => ({ active: false, error });
-    provider = canonical(provider);
-    let kid: string | undefined;
-    try {
-      kid = decodeProtectedHeader(token).kid;
-    } catch {
-      return inactive('invalid token header: InvalidToken');
-    }
-    if (kid === undefined) return inactive('missing key id from token header');
-    // Each provider has its own key set: another provider's key is unknown here.
-    if (kid !== provider) return inactive('token can not be validated with this identity provider');
-    let payload: Record<string, unknown>;
-    try {
-      const verified = await compactVerify(token, keys.get(provider)!.publicKey, { algorithms: ['ES256'] });
-      const parsed: unknown = JSON.parse(new TextDecoder().decode(verified.payload));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return inactive('invalid token: InvalidToken');
-      payload = parsed as Record<string, unknown>;
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'ERR_JOSE_ALG_NOT_ALLOWED') return inactive('invalid token: InvalidAlgorithm');
-      if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return inactive('invalid token: InvalidSignature');
-      return inactive('invalid token: InvalidToken');
-    }
-    // jsonwebtoken's order: required claims, exp, nbf, iss, aud; then Texas's own iat check.
-    const audience = provider === 'maskinporten' ? undefined : audiences[provider as TexasServerProvider];
-    for (const claim of ['iss', 'exp', 'iat', ...(audience === undefined ? [] : ['aud'])]) {
-      if (payload[claim] === undefined) return inactive(`invalid token: Missing required claim: ${claim}`);
-    }
-    const at = nowSeconds();
-    if (typeof payload.exp !== 'number' || payload.exp < at - LEEWAY_SECONDS) return inactive('invalid token: ExpiredSignature');
-    if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > at + LEEWAY_SECONDS)) {
-      return inactive('invalid token: ImmatureSignature');
-    }
-    if (payload.iss !== issuerOf(provider)) return inactive('invalid token: InvalidIssuer');
-    if (audience !== undefined) {
-      const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-      if (!aud.includes(audience)) return inactive('invalid token: InvalidAudience');
-    }
-    if (typeof payload.iat !== 'number' || payload.iat > at + LEEWAY_SECONDS) return inactive('invalid token: ImmatureSignature');
-    // Texas has no revocation list; a token revoked here reads as one whose key was withdrawn.
-    if (revoked.has(token)) return inactive('token can not be validated with this identity provider');
-    return { active: true, ...payload };
   }
 
   // Every pending delay, so that close() can end them: a timer left behind would hold the
@@ -407,174 +291,12 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
     return { token: await sign(provider, claims, lifetime), mintedAt, lifetime };
   }
 
-  // docs/protocols/texas.md, "Texas's own cache": an entry lives expires_in - 120 s when the lifetime is over
-  // 120 s, else half of it, so a cached token always has at least 120 s (or half its life) left.
-  const entryLifeMs = (entry: Entry) => (entry.lifetime > 120 ? entry.lifetime - 120 : entry.lifetime / 2) * 1000;
-
-  // skip_cache drops the entry and mints anew (docs/protocols/texas.md); concurrent requests for one key share one
-  // mint, and a failed mint leaves nothing behind because errors are never cached. A skip_cache
-  // request that arrives while a mint for its key is in flight joins that (already fresh) mint.
-  function cached(key: string, skip: boolean, provider: string, claims: () => Promise<JWTPayload>): Promise<Entry> {
-    if (skip) cache.delete(key);
-    const hit = cache.get(key);
-    if (hit && now() < hit.mintedAt + entryLifeMs(hit)) return Promise.resolve(hit);
-    let pending = inFlight.get(key);
-    if (!pending) {
-      pending = claims().then((c) => mint(provider, c));
-      inFlight.set(key, pending);
-      pending.then((entry) => cache.set(key, entry), () => {}).finally(() => inFlight.delete(key));
-    }
-    return pending;
-  }
-
-  // docs/protocols/texas.md, "Requests": the content type must start with application/json or
-  // application/x-www-form-urlencoded (a charset suffix is fine); anything else, or none, is a 400.
-  function parse(contentType: string, text: string): Record<string, unknown> {
-    if (contentType.startsWith('application/json')) {
-      const value: unknown = JSON.parse(text);
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SyntaxError('expected a JSON object');
-      const body = value as Record<string, unknown>;
-      // In JSON, skip_cache is a boolean: Texas's serde refuses the string "true" (a common slip).
-      if (body.skip_cache !== undefined && typeof body.skip_cache !== 'boolean') {
-        throw new SyntaxError(`skip_cache: invalid type: ${JSON.stringify(body.skip_cache)}, expected a boolean`);
-      }
-      return body;
-    }
-    if (contentType.startsWith('application/x-www-form-urlencoded')) {
-      const form: Record<string, unknown> = Object.fromEntries(new URLSearchParams(text));
-      // A form field is text: serde reads exactly "true" or "false" as a boolean, and nothing else.
-      if (form.skip_cache !== undefined) {
-        if (form.skip_cache !== 'true' && form.skip_cache !== 'false') {
-          throw new TexasError(400, 'invalid_request', 'Failed to deserialize form body: skip_cache: provided string was not `true` or `false`');
-        }
-        form.skip_cache = form.skip_cache === 'true';
-      }
-      // In a form body authorization_details is a JSON string (docs/protocols/texas.md, "Machine token").
-      if (typeof form.authorization_details === 'string') form.authorization_details = JSON.parse(form.authorization_details);
-      return form;
-    }
-    throw new TexasError(400, 'invalid_request', `unsupported media type: ${contentType || 'none'}`);
-  }
-
-  /** Checks the fields docs/protocols/texas.md lists as required, in the order Texas reports them. */
-  function required(body: Record<string, unknown>, allowed: string[], what: string, extra: string[] = []) {
-    for (const name of ['identity_provider', 'target', ...extra]) {
-      if (typeof body[name] !== 'string') throw new TexasError(400, 'invalid_request', `${DESERIALIZE}: missing field \`${name}\``);
-    }
-    const provider = body.identity_provider as string;
-    if (!PROVIDERS.includes(provider)) {
-      throw new TexasError(400, 'invalid_request', `${DESERIALIZE}: identity_provider: unknown variant \`${provider}\``);
-    }
-    if (!enabled.has(provider)) throw new TexasError(400, 'invalid_request', `identity provider '${provider}' is not enabled`);
-    if (!allowed.includes(provider)) throw new TexasError(400, 'invalid_request', `identity provider '${provider}' does not support ${what}`);
-    // azuread is the older name of entra_id: they share cache entries (docs/protocols/texas.md).
-    return { provider: canonical(provider), target: body.target as string };
-  }
-
-  /**
-   * The token's audience for a target, as the provider decides it "upstream". Entra ID refuses a
-   * scope that is not `…/.default` (client credentials: AADSTS1002012; on behalf of: AADSTS70011);
-   * Texas passes the 400 through (docs/protocols/texas.md, "Answers").
-   */
-  function audienceFor(provider: string, target: string, grant: 'token' | 'exchange'): string {
-    if (provider !== 'entra_id') return target;
-    const aud = entraAudience(target);
-    if (aud !== undefined) return aud;
-    throw new TexasError(
-      400,
-      'invalid_scope',
-      grant === 'token'
-        ? `AADSTS1002012: The provided value for scope ${target} is not valid. Client credentials flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`
-        : `AADSTS70011: The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${target} is not valid.`,
-    );
-  }
-
-  /**
-   * The user token's claims if the exchange's identity provider takes it, else its refusal as the
-   * provider words it. Entra ID takes only its own tokens, for this app, within their time range
-   * (AADSTS50013 signature, AADSTS500133 time, AADSTS500131 audience). TokenX takes tokens from
-   * ID-porten or from itself, for this app; an Entra ID token is not one of them.
-   */
-  async function userAssertion(provider: string, userToken: string): Promise<Record<string, unknown>> {
-    // Texas does not strip "Bearer " (docs/protocols/texas.md), so such a token fails here as it would upstream.
-    const result = revoked.has(userToken) ? null : await signed(userToken);
-    const accepted = provider === 'entra_id' ? ['entra_id'] : ['idporten', 'tokenx'];
-    const at = nowSeconds();
-    if (provider === 'entra_id') {
-      if (result === null || !accepted.includes(result.provider) || result.payload.iss !== issuerOf(result.provider)) {
-        throw new TexasError(400, 'invalid_grant', 'AADSTS50013: Assertion failed signature validation. [Reason - The key was not found.]');
-      }
-      const { exp, nbf, aud } = result.payload;
-      if (typeof exp !== 'number' || exp <= at || (typeof nbf === 'number' && nbf > at)) {
-        throw new TexasError(
-          400,
-          'invalid_grant',
-          `AADSTS500133: Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token. Current time: ${isoSeconds(at)}, assertion valid from ${isoSeconds(typeof nbf === 'number' ? nbf : (result.payload.iat as number))}, expiry time of assertion ${isoSeconds(exp as number)}.`,
-        );
-      }
-      const audiencesOf = Array.isArray(aud) ? aud : [aud];
-      if (!audiencesOf.includes(audiences.entra_id)) {
-        throw new TexasError(
-          400,
-          'invalid_grant',
-          `AADSTS500131: Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was '${String(aud)}' and the expected audience is '${audiences.entra_id}' or one of the Application Id URIs of this application.`,
-        );
-      }
-      return result.payload;
-    }
-    if (result === null || result.payload.iss !== issuerOf(result.provider)) {
-      throw new TexasError(400, 'invalid_request', 'token exchange failed: subject_token: invalid signature or unknown issuer');
-    }
-    if (!accepted.includes(result.provider)) {
-      throw new TexasError(400, 'invalid_request', `token exchange failed: subject_token: issuer ${String(result.payload.iss)} is not trusted by TokenX (only ID-porten and TokenX)`);
-    }
-    const { exp, nbf, aud } = result.payload;
-    if (typeof exp !== 'number' || exp <= at || (typeof nbf === 'number' && nbf > at)) {
-      throw new TexasError(400, 'invalid_request', 'token exchange failed: subject_token: expired or not yet valid');
-    }
-    if (!(Array.isArray(aud) ? aud : [aud]).includes(app)) {
-      throw new TexasError(400, 'invalid_request', `token exchange failed: subject_token: audience ${JSON.stringify(aud)} is not this app (${app})`);
-    }
-    return result.payload;
-  }
+  const texasContext: TexasContext = { now, nowSeconds, keys, enabled, app, audiences, revoked, cached: createTexasCache(now, mint) };
 
   async function handle(path: string, body: Record<string, unknown>): Promise<unknown> {
-    const skip = body.skip_cache === true;
-    if (path === '/api/v1/token') {
-      const { provider, target } = required(body, TOKEN_PROVIDERS, 'token requests');
-      const key = JSON.stringify([target, provider, body.resource ?? null, body.authorization_details ?? null]);
-      return answer(await cached(key, skip, provider, () => Promise.resolve({ aud: audienceFor(provider, target, 'token'), azp: 'app', sub: 'app', idp: provider })));
-    }
-    if (path === '/api/v1/token/exchange') {
-      const { provider, target } = required(body, EXCHANGE_PROVIDERS, 'token exchange', ['user_token']);
-      const userToken = body.user_token as string;
-      const key = JSON.stringify([target, provider, userToken]);
-      return answer(
-        await cached(key, skip, provider, async () => {
-          const aud = audienceFor(provider, target, 'exchange');
-          const user = await userAssertion(provider, userToken);
-          return { aud, azp: 'app', sub: user.sub as string, idp: provider };
-        }),
-      );
-    }
-    if (path === '/api/v1/introspect') {
-      const provider = body.identity_provider;
-      if (typeof provider !== 'string') throw new TexasError(400, 'invalid_request', `${DESERIALIZE}: missing field \`identity_provider\``);
-      if (!PROVIDERS.includes(provider)) {
-        throw new TexasError(400, 'invalid_request', `${DESERIALIZE}: identity_provider: unknown variant \`${provider}\``);
-      }
-      if (typeof body.token !== 'string') throw new TexasError(400, 'invalid_request', `${DESERIALIZE}: missing field \`token\``);
-      // Always 200 for a well-formed request, a provider that is not enabled included (docs/protocols/texas.md,
-      // "Introspection"; Texas's handler/token_introspect.rs).
-      if (!enabled.has(provider)) return { active: false, error: `identity provider '${provider}' is not enabled` };
-      return introspect(provider, body.token);
-    }
-    throw new TexasError(404, 'invalid_request', `no such endpoint: ${path}`);
-  }
-
-  /** Success is exactly three fields, and from the cache expires_in is the REMAINING lifetime (docs/protocols/texas.md, "Answers"). */
-  function answer(entry: Entry) {
-    return { access_token: entry.token, expires_in: Math.floor(entry.lifetime - (now() - entry.mintedAt) / 1000), token_type: 'Bearer' };
+    const endpoint = Object.hasOwn(TEXAS_ENDPOINTS, path) ? TEXAS_ENDPOINTS[path] : undefined;
+    if (endpoint === undefined) throw new TexasError(404, 'invalid_request', `no such endpoint: ${path}`);
+    return endpoint(texasContext, body);
   }
 
   const entraContext = {
