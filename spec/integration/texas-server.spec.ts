@@ -177,6 +177,25 @@ describe('startTexasServer, as docs/protocols/texas.md describes Texas', () => {
     expect(server.mints - before).to.equal(1);
   });
 
+  it('keeps one cache entry per target, resource and authorization details (Maskinporten), as Texas keys its cache', async () => {
+    const target = 'nav:cache/scope';
+    const details = [{ type: 'urn:altinn:systemuser', systemuser_org: { authority: 'iso6523-actorid-upis', ID: '0192:123456789' } }];
+    const requests = [
+      { identity_provider: 'maskinporten', target },
+      { identity_provider: 'maskinporten', target, resource: 'https://a.example/' },
+      { identity_provider: 'maskinporten', target, resource: 'https://b.example/' },
+      { identity_provider: 'maskinporten', target, authorization_details: details },
+    ];
+    const before = server.mints;
+    const first = await Promise.all(requests.map((request) => post(server.tokenEndpoint, request, JSON_TYPE)));
+    first.forEach(expectSuccess);
+    expect(new Set(first.map((a) => a.body.access_token)).size).to.equal(4);
+    expect(server.mints - before).to.equal(4);
+    const again = await Promise.all(requests.map((request) => post(server.tokenEndpoint, request, JSON_TYPE)));
+    expect(again.map((a) => a.body.access_token)).to.deep.equal(first.map((a) => a.body.access_token));
+    expect(server.mints - before).to.equal(4);
+  });
+
   it("exchanges a user token for one carrying the user's sub, and refuses foreign or Bearer-prefixed ones", async () => {
     const userToken = await server.mintUserToken('user-1');
     const idporten = await server.mintUserToken('user-1', { identityProvider: 'idporten' });
