@@ -245,21 +245,31 @@ async function sections() {
   const dir = new URL('./sections/', import.meta.url);
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).sort() : [];
   for (const file of files) {
+    if (!wanted(String(Number.parseInt(file, 10)))) continue;
     const section = (await import(new URL(file, dir).href)) as { heading: string; default: () => Promise<void> };
     progress(`${section.heading} (${file})`);
     await section.default();
   }
 }
 
+/**
+ * BENCH_ONLY=1,3,9 runs only those tables (by their number; 5 is memory), to re-check the figures
+ * a change can move without the whole run.
+ */
+const only = process.env.BENCH_ONLY?.split(',').map((n) => n.trim());
+function wanted(table: string): boolean {
+  return only === undefined || only.includes(table);
+}
+
 console.log(`## axios-m2m benchmarks\n\n${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${QUICK ? ' (BENCH_QUICK: tiny counts, figures not meaningful)' : ''}`);
 const endpoint = await startTokenEndpoint((n, scope) => `tok-${n}-${Buffer.from(scope ?? '').toString('base64url')}`);
 const api = await startApi();
 try {
-  await cacheHits(endpoint);
-  await overhead(api, endpoint);
-  await herd(endpoint);
-  await storm(api);
-  memory();
+  if (wanted('1')) await cacheHits(endpoint);
+  if (wanted('2')) await overhead(api, endpoint);
+  if (wanted('3')) await herd(endpoint);
+  if (wanted('4')) await storm(api);
+  if (wanted('5')) memory();
   await sections();
 } finally {
   await close(endpoint.server);

@@ -1,0 +1,79 @@
+import { expect } from 'chai';
+import { ExpiringMap, SWEEP_INTERVAL } from '../../../lib/core/expiring-map.js';
+
+// The clock is a parameter: a hand-moved one here, no timers and no waiting.
+function clockAt(start: number) {
+  const clock = { now: start, read: () => clock.now };
+  return clock;
+}
+
+describe('ExpiringMap', () => {
+  it("reads the owner's clock when a call passes no moment (a monotonic one as well as epoch)", () => {
+    const clock = clockAt(5);
+    const map = new ExpiringMap<string>(10, clock.read);
+    map.set('a', 'A', 105);
+    clock.now = 104;
+    expect(map.get('a')).to.equal('A');
+    clock.now = 105;
+    expect(map.get('a')).to.equal(undefined);
+    expect(map.size, 'dropped at its end, not only hidden').to.equal(0);
+  });
+
+  it('defaults to the epoch clock', () => {
+    const map = new ExpiringMap<string>(10);
+    map.set('a', 'A', Date.now() + 60_000);
+    expect(map.get('a')).to.equal('A');
+    map.set('b', 'B', Date.now() - 1);
+    expect(map.get('b')).to.equal(undefined);
+  });
+
+  it('stores nothing for an end already past, and drops what the key held', () => {
+    const map = new ExpiringMap<string>(10);
+    map.set('a', 'old', 1_000, 0);
+    map.set('a', 'new', 500, 500);
+    expect(map.get('a', 0)).to.equal(undefined);
+    expect(map.size).to.equal(0);
+  });
+
+  it('evicts in the order of writes: the oldest written first, a rewrite counting as the newest', () => {
+    const map = new ExpiringMap<string>(2);
+    map.set('a', 'A', 10_000, 0);
+    map.set('b', 'B', 10_000, 1);
+    map.set('a', 'A2', 10_000, 2);
+    map.set('c', 'C', 10_000, 3);
+    expect(map.size).to.equal(2);
+    expect(map.get('b', 4)).to.equal(undefined);
+    expect(map.get('a', 4)).to.equal('A2');
+    expect(map.get('c', 4)).to.equal('C');
+  });
+
+  it(`sweeps expired entries on a write at most every ${SWEEP_INTERVAL} ms of its clock, without their being read`, () => {
+    const map = new ExpiringMap<string>(100);
+    map.set('short', 'S', 1_000, 0); // the first write sweeps, the next is due at SWEEP_INTERVAL
+    map.set('x', 'X', 60_000, SWEEP_INTERVAL - 1);
+    expect(map.size, 'no sweep before its interval').to.equal(2);
+    map.set('y', 'Y', 60_000, SWEEP_INTERVAL);
+    expect(map.size, "'short' swept").to.equal(2);
+    expect(map.get('x', SWEEP_INTERVAL)).to.equal('X');
+  });
+
+  it('sweep() drops every expired entry and says how many', () => {
+    const map = new ExpiringMap<string>(100);
+    map.set('a', 'A', 100, 0);
+    map.set('b', 'B', 200, 0);
+    map.set('c', 'C', 300, 0);
+    expect(map.sweep(200)).to.equal(2);
+    expect(map.size).to.equal(1);
+    expect(map.get('c', 200)).to.equal('C');
+  });
+
+  it('delete() and clear() drop entries', () => {
+    const map = new ExpiringMap<string>(10);
+    map.set('a', 'A', 100, 0);
+    map.set('b', 'B', 100, 0);
+    map.delete('a');
+    expect(map.get('a', 0)).to.equal(undefined);
+    map.clear();
+    expect(map.size).to.equal(0);
+  });
+});
