@@ -28,8 +28,6 @@ const SPEC_TO_COME = new Set([
   'http/proxy.ts',
   'inbound/require-token.ts',
   'interceptor/attach-token.ts',
-  'interceptor/redirect-guard.ts',
-  'interceptor/request-target.ts',
   'interceptor/token-interceptor.ts',
   'opentelemetry/attributes.ts',
   'opentelemetry/index.ts',
