@@ -27,7 +27,6 @@ const SPEC_TO_COME = new Set([
   'context/koa.ts',
   'http/proxy.ts',
   'inbound/require-token.ts',
-  'interceptor/attach-token.ts',
   'interceptor/token-interceptor.ts',
   'opentelemetry/attributes.ts',
   'opentelemetry/index.ts',

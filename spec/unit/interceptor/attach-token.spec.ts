@@ -1,0 +1,54 @@
+import axios from 'axios';
+import { expect } from 'chai';
+import { attachToken } from '../../../lib/interceptor/attach-token.js';
+import type { TokenSource } from '../../../lib/types.js';
+
+// Where attachToken refuses to attach, it refuses before anything is sent: a token that may go to
+// any host, or two interceptors on one instance, are set-up mistakes to see at start-up.
+
+const source: TokenSource = { getToken: async () => ({ token: 't', expiresAt: Date.now() + 3_600_000 }) };
+const options = { source, scope: 'api://x/.default' };
+/** The handlers axios keeps for an instance, request and response side. */
+const handlers = (api: ReturnType<typeof axios.create>) => {
+  const count = (manager: unknown) => (manager as { handlers: unknown[] }).handlers.filter((h) => h !== null).length;
+  return [count(api.interceptors.request), count(api.interceptors.response)];
+};
+
+describe('attachToken(instance, options)', () => {
+  it('refuses what is not an axios instance', () => {
+    for (const value of [undefined, null, {}, { interceptors: {} }, { interceptors: { request: {} } }]) {
+      expect(() => attachToken(value as never, options)).to.throw(TypeError, 'axios-m2m: expected instance to be an axios instance');
+    }
+  });
+
+  it('refuses an instance without a baseURL (or with an empty one) unless origins names where the token may go', () => {
+    for (const baseURL of [undefined, '']) {
+      expect(() => attachToken(axios.create({ baseURL }), options)).to.throw(
+        TypeError,
+        'axios-m2m: attachToken needs to know where the token may go, and this instance has no baseURL: ',
+      );
+      expect(() => attachToken(axios.create({ baseURL }), { ...options, origins: [] })).to.throw(TypeError, /no baseURL/);
+    }
+    const withOrigins = axios.create();
+    attachToken(withOrigins, { ...options, origins: ['https://api.example'] })();
+    const noDefaults = axios.create({ baseURL: 'https://api.example' });
+    Object.defineProperty(noDefaults, 'defaults', { value: undefined });
+    expect(() => attachToken(noDefaults, options)).to.throw(TypeError, /no baseURL/);
+  });
+
+  it('refuses a second attachment until the first is detached, and detach() removes both interceptors once', () => {
+    const api = axios.create({ baseURL: 'https://api.example' });
+    const before = handlers(api);
+    const detach = attachToken(api, options);
+    expect(handlers(api)).to.deep.equal([before[0]! + 1, before[1]! + 1]);
+    expect(() => attachToken(api, options)).to.throw(TypeError, 'axios-m2m: attachToken was already called on this instance');
+    detach();
+    expect(handlers(api)).to.deep.equal(before);
+    const again = attachToken(api, options);
+    detach(); // a second call of the first detach() leaves the new attachment alone
+    expect(handlers(api)).to.deep.equal([before[0]! + 1, before[1]! + 1]);
+    expect(() => attachToken(api, options)).to.throw(TypeError, /already called/);
+    again();
+    expect(handlers(api)).to.deep.equal(before);
+  });
+});
