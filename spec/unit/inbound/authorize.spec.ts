@@ -14,6 +14,8 @@ describe('hasRole(), hasScope(), fromApp() (authorize helpers)', () => {
     expect(hasScope('nav:a', 'nav:b')({ scope: 'nav:b nav:a' })).to.equal(true);
     expect(hasScope('User.Read')({ scp: 'User.ReadWrite' })).to.equal(false);
     expect(hasScope('User.Read')({ scp: ['User.Read'] as never })).to.equal(false);
+    expect(hasScope('nav:a', 'nav:b')({ scope: 'nav:a' })).to.equal(false); // one granted scope never stands for another
+    expect(hasScope('User.Read')({})).to.equal(false);
   });
 
   it('fromApp allows the named apps by azp_name, else client_id', () => {
@@ -29,5 +31,6 @@ describe('hasRole(), hasScope(), fromApp() (authorize helpers)', () => {
     expect(() => hasRole()).to.throw(TypeError, /hasRole\(\) expects one or more non-empty strings/);
     expect(() => hasScope('')).to.throw(TypeError, /hasScope/);
     expect(() => fromApp(42 as unknown as string)).to.throw(TypeError, /fromApp/);
+    expect(() => hasRole('reader', '')).to.throw(TypeError, /hasRole/); // one bad value among good ones
   });
 });

@@ -19,6 +19,15 @@ describe('ResultCache', () => {
     expect(cache.size).to.equal(0);
   });
 
+  it('gives no slot to an end already past between sweeps: a live entry is not evicted for it', () => {
+    const cache = new ResultCache<string>(1);
+    cache.set('live', 'value', 60_000, 0); // this write sweeps; the next sweep is 10 s away
+    cache.set('past', 'value', 1_000, 1_000);
+    cache.set('older', 'value', 999, 1_000);
+    expect(cache.size).to.equal(1);
+    expect(cache.get('live', 1_000)).to.equal('value');
+  });
+
   it('a rewrite replaces the value and its end, and an end already past removes the old value', () => {
     const cache = new ResultCache<string>(10);
     cache.set('a', 'old', 1_000, 0);
