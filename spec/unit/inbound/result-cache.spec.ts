@@ -59,6 +59,13 @@ describe('ResultCache', () => {
     expect(cache.get('x', 10_000)).to.equal('X');
   });
 
+  it('sweeps an entry whose end is the very moment of the sweep', () => {
+    const cache = new ResultCache<string>(100);
+    cache.set('a', 'A', 10_000, 0);
+    cache.set('b', 'B', 60_000, 10_000); // the sweep is due, and 'a' ends now
+    expect(cache.size).to.equal(1);
+  });
+
   it('clear() drops every entry', () => {
     const cache = new ResultCache<number>(10);
     cache.set('a', 1, 1_000, 0);
