@@ -28,7 +28,7 @@ export interface GetTokenOptions {
    * Ends this caller's wait only. A fetch that other callers share keeps going (it has its own
    * timeout); the call rejects with `signal.reason`.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * The end user's token to act for (with or without `Bearer `), from the request option
    * `token: { user }`: a source that acts on behalf of a user (`onBehalfOf()`) uses it in place of

@@ -188,7 +188,7 @@ class TokenCache implements CachedTokenSource {
   /** One upstream request, with its event. */
   async #request(scope: string, reason: FetchReason): Promise<AccessToken> {
     const started = Date.now();
-    const event = () => ({ scope, source: this.#name, endpoint: this.#endpoint, reason, duration: Date.now() - started });
+    const event = () => ({ scope, source: this.#name, ...(this.#endpoint !== undefined && { endpoint: this.#endpoint }), reason, duration: Date.now() - started });
     try {
       const token = await this.#fetchWithDeadline(scope, reason === 'forced');
       publish('axios-m2m:token:request', () => ({
@@ -208,7 +208,7 @@ class TokenCache implements CachedTokenSource {
       const where = this.#endpoint ? ` from ${forMessage(this.#endpoint)}` : '';
       return new TokenError('timeout', `token request for ${forMessage(scope)}${where} timed out after ${this.#timeout} ms`, {
         scope,
-        endpoint: this.#endpoint,
+        ...(this.#endpoint !== undefined && { endpoint: this.#endpoint }),
       });
     };
     return withDeadline(this.#timeout, timedOut, (signal) => this.#fetch(scope, { forceRefresh, signal }));

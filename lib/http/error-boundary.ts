@@ -29,7 +29,7 @@ export function failure(boundary: Boundary, request: TokenRequest, code: TokenEr
   const { scope } = request;
   const { endpoint } = boundary;
   const subject = request.subject ?? `token request for ${forMessage(scope)}`;
-  return new TokenError(code, `${subject} failed: ${what} (${endpoint})`, { scope, endpoint, ...details });
+  return new TokenError(code, `${subject} failed: ${what} (${endpoint})`, { ...(scope !== undefined && { scope }), endpoint, ...details });
 }
 
 /** Any failure of `request` (an axios error, an abort, anything thrown) as a TokenError. */

@@ -58,7 +58,7 @@ interface RequestFields {
   format: 'json' | 'form';
   /** Values (secrets, assertions, user tokens) scrubbed from anything the endpoint echoes back. */
   secrets?: readonly string[];
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * Made afresh before every attempt, retries included, its fields added to `body`: what may be
    * used once only (a client assertion, whose jti the endpoint may refuse to see twice). What it
@@ -84,7 +84,7 @@ export type TokenRequest = RequestFields & ({ scope: string; subject?: string } 
 /** Per request, carried on the axios config (axios-retry sends the same config again). */
 interface Carried {
   /** The caller's signal (the cache's deadline): an abort through it is final. */
-  callerSignal?: AbortSignal;
+  callerSignal?: AbortSignal | undefined;
   /** The current attempt's timeout: an abort through it is retried. */
   attemptSignal?: AbortSignal;
   /** When the current attempt was sent: a token's lifetime counts from the attempt that got it. */

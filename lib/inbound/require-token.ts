@@ -99,7 +99,7 @@ function authenticator<Req>(options: RequireTokenOptions<Req> | undefined, what:
       const why = isTokenError(error) ? error.message : 'the token could not be validated';
       throw new AuthError('temporarily_unavailable', `could not validate the bearer token: ${why}`, {
         cause: error,
-        retryAfter: retryAfter > 0 ? retryAfter : undefined,
+        ...(retryAfter > 0 && { retryAfter }),
       });
     }
     if (!result.active) throw new AuthError('invalid_token', `bearer token refused: ${result.reason}`, { reason: result.reason });
