@@ -14,7 +14,7 @@ export interface TokenRequestOptions {
    * request's user. `undefined` leaves the choice to the context. Sources that get tokens for the
    * app itself ignore it.
    */
-  user?: string;
+  user?: string | undefined;
 }
 
 /**
