@@ -69,7 +69,7 @@ describe('guardRedirects(config, origin)', () => {
     (config.beforeRedirect as unknown as Hook)(options, response, request);
     expect(own.callCount).to.equal(1);
     expect(own.firstCall.args).to.deep.equal([options, response, request]);
-    expect(own.firstCall.args[0].headers).to.deep.equal({ Accept: 'application/json' }); // the token was gone before
+    expect(own.firstCall.args[0]).to.have.deep.property('headers', { Accept: 'application/json' }); // the token was gone before
   });
 
   it('follows the origin of the last pass only, when a config passes again for another origin', () => {
