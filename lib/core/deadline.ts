@@ -59,7 +59,9 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    // Rounded up: a timer may drop the fraction of a millisecond, and a Retry-After wait that ends
+    // a millisecond early sends its request before the endpoint asked for it.
+    const timer = setTimeout(done, Math.ceil(ms));
     timer.unref?.();
     signal?.addEventListener('abort', done, { once: true });
   });

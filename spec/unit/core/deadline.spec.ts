@@ -108,6 +108,18 @@ describe('pause()', () => {
     expect(done).to.equal(true);
   });
 
+  // A wait computed from performance.now() has a fraction (a Retry-After's end less now); a timer
+  // that dropped it would send the next request a millisecond before the endpoint asked.
+  it('never resolves before its time when the time has a fraction of a millisecond', async () => {
+    let done = false;
+    const paused = pause(1999.4).then(() => (done = true));
+    await clock.tickAsync(1999);
+    expect(done, 'resolved at 1,999 ms of a 1,999.4 ms pause').to.equal(false);
+    await clock.tickAsync(1);
+    await paused;
+    expect(done).to.equal(true);
+  });
+
   it('resolves at once when its signal aborts, clearing its timer and its listener', async () => {
     const stop = new AbortController();
     const listeners = sinon.spy(stop.signal, 'removeEventListener');
