@@ -25,19 +25,10 @@ export default tseslint.config(
       // A rejection here passes on a reason it was handed (`signal.reason`, a caught error), typed
       // `any`/`unknown` by the platform: that is what the caller expects. A literal string or number
       // rejected is still reported.
-      '@typescript-eslint/prefer-promise-reject-errors': [
-        'error',
-        { allowThrowingAny: true, allowThrowingUnknown: true },
-      ],
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
       '@typescript-eslint/no-misused-promises': 'error',
-      '@typescript-eslint/switch-exhaustiveness-check': [
-        'error',
-        { considerDefaultExhaustiveForUnions: true },
-      ],
-      '@typescript-eslint/consistent-type-imports': [
-        'error',
-        { prefer: 'type-imports', fixStyle: 'inline-type-imports' },
-      ],
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'inline-type-imports' }],
       // tsc's noUnusedLocals and noUnusedParameters report these already, and unlike this rule
       // they count an import that only a TSDoc `{@link}` names as used.
       '@typescript-eslint/no-unused-vars': 'off',

@@ -11,13 +11,27 @@ import { Agent } from 'node:http';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { attachToken, clientCredentials, tokenInterceptor, withCache } from '../lib/index.js';
-import { close, fmt, median, MICRO_TIME, msalClient, p50, progress, QUICK, ROUNDS, startApi, startTokenEndpoint, table, type Api, type TokenEndpoint } from './support.js';
+import {
+  close,
+  fmt,
+  median,
+  MICRO_TIME,
+  msalClient,
+  p50,
+  progress,
+  QUICK,
+  ROUNDS,
+  startApi,
+  startTokenEndpoint,
+  table,
+  type Api,
+  type TokenEndpoint,
+} from './support.js';
 
 // axios-auth-refresh is CommonJS with a default export: reach it the same way from tsx and tsc.
 type CreateAuthRefresh = (instance: AxiosInstance, refresh: (error: unknown) => Promise<unknown>) => number;
 const authRefreshModule = authRefresh as unknown as { default: CreateAuthRefresh | { default: CreateAuthRefresh } };
-const createAuthRefreshInterceptor: CreateAuthRefresh =
-  typeof authRefreshModule.default === 'function' ? authRefreshModule.default : authRefreshModule.default.default;
+const createAuthRefreshInterceptor: CreateAuthRefresh = typeof authRefreshModule.default === 'function' ? authRefreshModule.default : authRefreshModule.default.default;
 
 /** msal-node against the loopback token endpoint (see msalClient in bench/support.ts). */
 function msal(endpoint: TokenEndpoint) {
@@ -32,13 +46,24 @@ function identity() {
     async sendRequest(request: PipelineRequest) {
       const headers = createHttpHeaders({ 'content-type': 'application/json' });
       if (request.method === 'GET') {
-        const metadata = { token_endpoint: 'https://login.test/tenant/oauth2/v2.0/token', issuer: 'https://login.test/tenant/v2.0', authorization_endpoint: 'https://login.test/tenant/oauth2/v2.0/authorize', jwks_uri: 'https://login.test/keys', end_session_endpoint: 'https://login.test/logout' };
+        const metadata = {
+          token_endpoint: 'https://login.test/tenant/oauth2/v2.0/token',
+          issuer: 'https://login.test/tenant/v2.0',
+          authorization_endpoint: 'https://login.test/tenant/oauth2/v2.0/authorize',
+          jwks_uri: 'https://login.test/keys',
+          end_session_endpoint: 'https://login.test/logout',
+        };
         return { status: 200, headers, request, bodyAsText: JSON.stringify(metadata) };
       }
       posts += 1;
       await new Promise((resolve) => setTimeout(resolve, 5));
       const scope = new URLSearchParams(typeof request.body === 'string' ? request.body : '').get('scope');
-      return { status: 200, headers, request, bodyAsText: JSON.stringify({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: `identity-${posts}`, scope }) };
+      return {
+        status: 200,
+        headers,
+        request,
+        bodyAsText: JSON.stringify({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: `identity-${posts}`, scope }),
+      };
     },
   };
   const credential = new ClientSecretCredential('tenant', 'client', 'secret', { authorityHost: 'https://login.test', disableInstanceDiscovery: true, httpClient });
@@ -78,7 +103,14 @@ async function cacheHits(endpoint: TokenEndpoint) {
     const c = median(cycling);
     const t = theirs ? median(theirRounds) : undefined;
     const id = provider ? fmt(median(identityRounds)) : 'not measured (the credential is warmed per scope; 100 shows the trend)';
-    rows.push([fmt(size), fmt(o), fmt(c), id, t === undefined ? (size > 1_000 ? 'n/a (warming and scanning 10,000 msal entries takes minutes)' : 'not measured at this size') : fmt(t), t === undefined ? '' : `${fmt(t / o)}x`]);
+    rows.push([
+      fmt(size),
+      fmt(o),
+      fmt(c),
+      id,
+      t === undefined ? (size > 1_000 ? 'n/a (warming and scanning 10,000 msal entries takes minutes)' : 'not measured at this size') : fmt(t),
+      t === undefined ? '' : `${fmt(t / o)}x`,
+    ]);
   }
   table(
     '1. Cache-hit cost (ns per getToken of one scope while N are cached, median of rounds)',
@@ -162,7 +194,7 @@ async function overhead(api: Api, endpoint: TokenEndpoint) {
   const perRequestNs = median(times[0]!) * 1e9;
   const [staticNs, oursNs] = handlerRounds.map(median) as [number, number];
   table(
-    '2b. The request handler alone (ns per call, warm cache, median of rounds; share of the floor\'s time per request)',
+    "2b. The request handler alone (ns per call, warm cache, median of rounds; share of the floor's time per request)",
     ['handler', 'ns per call', 'share of a request'],
     [
       ['sets a static header (async)', fmt(staticNs), `${fmt((staticNs / perRequestNs) * 100, 2)}%`],
@@ -186,11 +218,15 @@ async function herd(endpoint: TokenEndpoint) {
   const theirCount = endpoint.count();
   const azure = identity();
   await Promise.all(Array.from({ length: n }, (_, i) => azure.credential.getToken(scopes[i % 10]!)));
-  table(`3. Cold-start herd (${fmt(n)} concurrent calls over 10 scopes, empty cache)`, ['library', 'token endpoint requests'], [
-    ['axios-m2m', oursCount],
-    ['@azure/msal-node 7.2.3', theirCount],
-    ['@azure/identity 4.12 credential.getToken', azure.posts()],
-  ]);
+  table(
+    `3. Cold-start herd (${fmt(n)} concurrent calls over 10 scopes, empty cache)`,
+    ['library', 'token endpoint requests'],
+    [
+      ['axios-m2m', oursCount],
+      ['@azure/msal-node 7.2.3', theirCount],
+      ['@azure/identity 4.12 credential.getToken', azure.posts()],
+    ],
+  );
 }
 
 async function storm(api: Api) {
@@ -216,10 +252,14 @@ async function storm(api: Api) {
   api.revoked.add('aar-0');
   const theirResults = await Promise.allSettled(Array.from({ length: n }, () => theirs.get('/things')));
   const ok = (results: PromiseSettledResult<unknown>[]) => results.filter((r) => r.status === 'fulfilled').length;
-  table(`4. 401 storm (${fmt(n)} concurrent requests whose token the API has just revoked)`, ['library', 'token refreshes', 'successes'], [
-    ['axios-m2m', ourFetches - 1, fmt(ok(ourResults))],
-    ['axios-auth-refresh 5 (defaults)', theirRefreshes, fmt(ok(theirResults))],
-  ]);
+  table(
+    `4. 401 storm (${fmt(n)} concurrent requests whose token the API has just revoked)`,
+    ['library', 'token refreshes', 'successes'],
+    [
+      ['axios-m2m', ourFetches - 1, fmt(ok(ourResults))],
+      ['axios-auth-refresh 5 (defaults)', theirRefreshes, fmt(ok(theirResults))],
+    ],
+  );
 }
 
 function memory() {
@@ -229,11 +269,15 @@ function memory() {
     encoding: 'utf8',
   });
   const { perScope, size10k, size100k } = JSON.parse(out) as { perScope: number; size10k: number; size100k: number };
-  table('5. Memory', ['figure', 'value'], [
-    ['heap per cached scope (10,000 scopes)', `${fmt(perScope)} bytes`],
-    ['entries after 10,000 scopes', fmt(size10k)],
-    ['entries after 100,000 scopes (default maxEntries 10,000)', fmt(size100k)],
-  ]);
+  table(
+    '5. Memory',
+    ['figure', 'value'],
+    [
+      ['heap per cached scope (10,000 scopes)', `${fmt(perScope)} bytes`],
+      ['entries after 10,000 scopes', fmt(size10k)],
+      ['entries after 100,000 scopes (default maxEntries 10,000)', fmt(size100k)],
+    ],
+  );
 }
 
 /**
@@ -243,7 +287,11 @@ function memory() {
  */
 async function sections() {
   const dir = new URL('./sections/', import.meta.url);
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).sort() : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.ts'))
+        .sort()
+    : [];
   for (const file of files) {
     if (!wanted(String(Number.parseInt(file, 10)))) continue;
     const section = (await import(new URL(file, dir).href)) as { heading: string; default: () => Promise<void> };
@@ -261,7 +309,9 @@ function wanted(table: string): boolean {
   return only === undefined || only.includes(table);
 }
 
-console.log(`## axios-m2m benchmarks\n\n${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${QUICK ? ' (BENCH_QUICK: tiny counts, figures not meaningful)' : ''}`);
+console.log(
+  `## axios-m2m benchmarks\n\n${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${QUICK ? ' (BENCH_QUICK: tiny counts, figures not meaningful)' : ''}`,
+);
 const endpoint = await startTokenEndpoint((n, scope) => `tok-${n}-${Buffer.from(scope ?? '').toString('base64url')}`);
 const api = await startApi();
 try {

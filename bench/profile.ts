@@ -35,7 +35,7 @@ await Promise.all(
     while (next++ < REQUESTS) await api.get('/things');
   }),
 );
-const { profile } = (await session.post('Profiler.stop'));
+const { profile } = await session.post('Profiler.stop');
 session.disconnect();
 agent.destroy();
 server.close();

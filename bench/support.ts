@@ -71,7 +71,6 @@ export async function startApi() {
 /** A loopback API as {@link startApi} returns it. */
 export type Api = Awaited<ReturnType<typeof startApi>>;
 
-
 /**
  * msal-node pointed at a loopback token endpoint: an https authority on 127.0.0.1 (msal requires
  * https) whose metadata names the endpoint, and a network client that sends msal's POST with fetch

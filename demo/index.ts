@@ -48,9 +48,7 @@ console.log(
 
 // 4. A burst on a scope nobody has asked for yet: the same API in Texas's short form of a scope.
 const burstStart = tokenRequests().length;
-const burst = await Promise.all(
-  Array.from({ length: 50 }, () => client.get('/things', { token: { scope: 'dev-gcp:team:other-api' } })),
-);
+const burst = await Promise.all(Array.from({ length: 50 }, () => client.get('/things', { token: { scope: 'dev-gcp:team:other-api' } })));
 console.log(
   `4. 50 concurrent requests on a new scope: ${burst.filter((r) => r.status === 200).length} answered 200, ` +
     `sharing ${tokenRequests().length - burstStart} token request`,

@@ -15,12 +15,10 @@ export async function main(env: Record<string, string | undefined> = process.env
   const source = withCache(
     async (scope, { forceRefresh, signal }) => {
       // `signal` is the cache's own deadline for this shared fetch, not any one caller's.
-      const { data } = await vault
-        .post<{ token: string; expires_at: string }>('/token', { scope, fresh: forceRefresh }, { signal })
-        .catch(() => {
-          // Never rethrow the axios error as it is: its config could hold credentials.
-          throw new TokenError('network', `vault token request for ${scope} failed`, { scope });
-        });
+      const { data } = await vault.post<{ token: string; expires_at: string }>('/token', { scope, fresh: forceRefresh }, { signal }).catch(() => {
+        // Never rethrow the axios error as it is: its config could hold credentials.
+        throw new TokenError('network', `vault token request for ${scope} failed`, { scope });
+      });
       return { token: data.token, expiresAt: Date.parse(data.expires_at) };
     },
     { name: 'vault', endpoint: `${env.VAULT_URL}/token`, refreshAhead: 120_000 },

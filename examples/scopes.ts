@@ -19,8 +19,7 @@ export async function main(env: Record<string, string | undefined> = process.env
   const gateway = axios.create({ baseURL: env.API_URL });
   attachToken(gateway, {
     source,
-    scope: (config) =>
-      config.url?.startsWith('/users') ? 'api://dev-gcp.team.users/.default' : 'api://dev-gcp.team.gateway/.default',
+    scope: (config) => (config.url?.startsWith('/users') ? 'api://dev-gcp.team.users/.default' : 'api://dev-gcp.team.gateway/.default'),
   });
 
   const show = (label: string, data: unknown) => console.log(`${label}: ${JSON.stringify(data)}`);

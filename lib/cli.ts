@@ -123,10 +123,7 @@ function sourceFor(args: Args, env: NodeJS.ProcessEnv): { source: CachedTokenSou
     return { source, where: { kind: 'texas', identity_provider: args.identityProvider, endpoint: label(texasEndpoint) } };
   }
   if (args.identityProvider === 'maskinporten') {
-    throw new TokenError(
-      'configuration',
-      'Maskinporten tokens come from Texas: NAIS_TOKEN_ENDPOINT is not set (the AZURE_* variables are for Entra ID)',
-    );
+    throw new TokenError('configuration', 'Maskinporten tokens come from Texas: NAIS_TOKEN_ENDPOINT is not set (the AZURE_* variables are for Entra ID)');
   }
   // Throws, naming what is missing, unless the environment describes a source.
   const { source, description } = chooseFromEnv(env, {});

@@ -33,12 +33,7 @@ export { workloadIdentity, type WorkloadIdentityOptions } from './sources/worklo
 export type { CertificateCredential, PrivateKeyObject } from './sources/certificate.js';
 export { fromEnv, type FromEnvOptions, type TokenEnvironment } from './sources/from-env.js';
 export type { TokenRequestOptions } from './interceptor/augment.js';
-export {
-  tokenInterceptor,
-  type ScopeOption,
-  type TokenInterceptor,
-  type TokenInterceptorOptions,
-} from './interceptor/token-interceptor.js';
+export { tokenInterceptor, type ScopeOption, type TokenInterceptor, type TokenInterceptorOptions } from './interceptor/token-interceptor.js';
 export { attachToken } from './interceptor/attach-token.js';
 export { tokenProvider, type TokenProvider } from './sdk/token-provider.js';
 export {
@@ -54,11 +49,7 @@ export {
   type TokenRequestEvent,
   type TokenServedEvent,
 } from './events.js';
-export {
-  onBehalfOf,
-  type OnBehalfOfOptions,
-  type ExchangeIdentityProvider,
-} from './sources/on-behalf-of.js';
+export { onBehalfOf, type OnBehalfOfOptions, type ExchangeIdentityProvider } from './sources/on-behalf-of.js';
 export { withUserToken, currentUserToken, type ResponseLike } from './context/user-token.js';
 export { captureUserToken, type ConnectMiddleware, type IncomingRequestLike } from './context/express.js';
 export { captureUserTokenKoa, type KoaMiddleware, type KoaContextLike } from './context/koa.js';

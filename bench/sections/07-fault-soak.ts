@@ -57,7 +57,16 @@ function print(kind: string, result: SoakResult): void {
   const seconds = (ms: number) => `${fmt(ms / 1000, 1)} s`;
   table(
     `${heading}: ${kind}() (${LIFETIME} s tokens, a request every ${SETTINGS.interval} ms; attemptTimeout ${seconds(SETTINGS.attemptTimeout)}, retries ${SETTINGS.retries}, timeout ${seconds(TIMEOUT)})`,
-    ['phase', 'length', 'requests', 'failed, no valid token left', 'failed while a valid token existed', 'token requests (bound)', 'most in flight', 'time to recover (bound)'],
+    [
+      'phase',
+      'length',
+      'requests',
+      'failed, no valid token left',
+      'failed while a valid token existed',
+      'token requests (bound)',
+      'most in flight',
+      'time to recover (bound)',
+    ],
     result.phases.map((p) => [
       NAMES[p.kind],
       seconds(p.end - p.start),
@@ -77,17 +86,21 @@ export default async function run(): Promise<void> {
   print('texas', ofTexas);
   print('clientCredentials', ofClientCredentials);
   const total = (result: SoakResult, pick: (p: SoakResult['phases'][number]) => number) => result.phases.reduce((n, p) => n + pick(p), 0);
-  table(`${heading}: the whole run`, ['figure', 'texas()', 'clientCredentials()'], [
-    ['requests', ...[ofTexas, ofClientCredentials].map((r) => fmt(r.requests.length))],
-    ['failed while a valid token existed', ...[ofTexas, ofClientCredentials].map((r) => total(r, (p) => p.failedWhileValid))],
-    ['failures that are not a TokenError with the code of the last answer', ...[ofTexas, ofClientCredentials].map((r) => unexplainedFailures(r).length)],
-    ['token requests', ...[ofTexas, ofClientCredentials].map((r) => r.attempts.length)],
-    ['token requests before a 429\'s Retry-After had passed', ...[ofTexas, ofClientCredentials].map((r) => total(r, (p) => p.retryAfterViolations))],
-    ['token requests before the last token was due for refresh', ...[ofTexas, ofClientCredentials].map((r) => total(r, (p) => p.earlyTokenRequests))],
-    ['most token requests in flight for the scope', ...[ofTexas, ofClientCredentials].map((r) => r.maxInFlight)],
-    ['tokens sent to the API after their expiry', ...[ofTexas, ofClientCredentials].map((r) => r.expiredServed)],
-    ['unhandled rejections (both runs share the process)', ...[ofTexas, ofClientCredentials].map((r) => r.unhandled.length)],
-  ]);
+  table(
+    `${heading}: the whole run`,
+    ['figure', 'texas()', 'clientCredentials()'],
+    [
+      ['requests', ...[ofTexas, ofClientCredentials].map((r) => fmt(r.requests.length))],
+      ['failed while a valid token existed', ...[ofTexas, ofClientCredentials].map((r) => total(r, (p) => p.failedWhileValid))],
+      ['failures that are not a TokenError with the code of the last answer', ...[ofTexas, ofClientCredentials].map((r) => unexplainedFailures(r).length)],
+      ['token requests', ...[ofTexas, ofClientCredentials].map((r) => r.attempts.length)],
+      ["token requests before a 429's Retry-After had passed", ...[ofTexas, ofClientCredentials].map((r) => total(r, (p) => p.retryAfterViolations))],
+      ['token requests before the last token was due for refresh', ...[ofTexas, ofClientCredentials].map((r) => total(r, (p) => p.earlyTokenRequests))],
+      ['most token requests in flight for the scope', ...[ofTexas, ofClientCredentials].map((r) => r.maxInFlight)],
+      ['tokens sent to the API after their expiry', ...[ofTexas, ofClientCredentials].map((r) => r.expiredServed)],
+      ['unhandled rejections (both runs share the process)', ...[ofTexas, ofClientCredentials].map((r) => r.unhandled.length)],
+    ],
+  );
   console.log(
     `\n"A valid token existed": the last token the endpoint handed out was still inside the time the package serves it (expires_in less up to 1 s, less a tenth: 4.5 s of a 6 s token), with more than ${SLACK} ms of it left (the client dates a token from sending its request, the endpoint from its arrival). Bounds: token requests <= (1 + retries) x (floor(phase / shortest failing fetch) + 2); recovery <= attemptTimeout + the longest retry delay (or Retry-After) + 20 % jitter.`,
   );

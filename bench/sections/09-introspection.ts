@@ -32,7 +32,11 @@ export default async function run(): Promise<void> {
     // The middleware on its own: a request object, a next() that resolves when it is called.
     const req = { headers: { authorization: `Bearer ${token}` } };
     const throughMiddleware = () =>
-      new Promise<void>((resolve, reject) => middleware(req, undefined, (error?: unknown) => (error === undefined ? resolve() : reject(new Error('bench: the middleware passed an error to next()', { cause: error })))));
+      new Promise<void>((resolve, reject) =>
+        middleware(req, undefined, (error?: unknown) =>
+          error === undefined ? resolve() : reject(new Error('bench: the middleware passed an error to next()', { cause: error })),
+        ),
+      );
 
     const es256 = createLocalJWKSet(texas.jwks('entra_id'));
     const options = { issuer: `${texas.url}/entra_id`, audience: texas.audiences.entra_id };
@@ -43,7 +47,7 @@ export default async function run(): Promise<void> {
     const variants: [string, () => unknown][] = [
       ['introspection().validate(token), cached', () => validator.validate(token)],
       ['requireToken() middleware, cached (to next())', throughMiddleware],
-      ["jose jwtVerify, createLocalJWKSet, the same ES256 token", () => jwtVerify(token, es256, options)],
+      ['jose jwtVerify, createLocalJWKSet, the same ES256 token', () => jwtVerify(token, es256, options)],
       ['jose jwtVerify, createLocalJWKSet, the same claims RS256 (as Entra signs)', () => jwtVerify(rs256Token, rs256Jwks, options)],
     ];
     const rounds = variants.map(() => [] as number[]);

@@ -46,11 +46,21 @@ async function tokenEndpoint(expiresIn: number) {
   const server = createServer((req, res) => {
     req.resume();
     requests += 1;
-    setTimeout(() => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ token_type: 'Bearer', expires_in: expiresIn, ext_expires_in: expiresIn, access_token: `rollover-${requests}-${Math.random().toString(36).slice(2)}` }));
-      answered.push(performance.now());
-    }, 50 + delay() * 150);
+    setTimeout(
+      () => {
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            token_type: 'Bearer',
+            expires_in: expiresIn,
+            ext_expires_in: expiresIn,
+            access_token: `rollover-${requests}-${Math.random().toString(36).slice(2)}`,
+          }),
+        );
+        answered.push(performance.now());
+      },
+      50 + delay() * 150,
+    );
   });
   await listen(server);
   return {
@@ -75,10 +85,20 @@ function identity(endpoint: Endpoint) {
     async sendRequest(request: PipelineRequest) {
       const headers = createHttpHeaders({ 'content-type': 'application/json' });
       if (request.method === 'GET') {
-        const metadata = { token_endpoint: 'https://login.test/tenant/oauth2/v2.0/token', issuer: 'https://login.test/tenant/v2.0', authorization_endpoint: 'https://login.test/tenant/oauth2/v2.0/authorize', jwks_uri: 'https://login.test/keys', end_session_endpoint: 'https://login.test/logout' };
+        const metadata = {
+          token_endpoint: 'https://login.test/tenant/oauth2/v2.0/token',
+          issuer: 'https://login.test/tenant/v2.0',
+          authorization_endpoint: 'https://login.test/tenant/oauth2/v2.0/authorize',
+          jwks_uri: 'https://login.test/keys',
+          end_session_endpoint: 'https://login.test/logout',
+        };
         return { status: 200, headers, request, bodyAsText: JSON.stringify(metadata) };
       }
-      const response = await fetch(endpoint.url, { method: 'POST', body: typeof request.body === 'string' ? request.body : '', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const response = await fetch(endpoint.url, {
+        method: 'POST',
+        body: typeof request.body === 'string' ? request.body : '',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       return { status: response.status, headers, request, bodyAsText: await response.text() };
     },
   };
@@ -127,7 +147,11 @@ type Stamped = InternalAxiosRequestConfig & { [T0]?: number };
  * request interceptors in reverse order). A request waited for a token fetch when its endpoint
  * answered during that step: a cache hit takes microseconds and never lets a socket be written.
  */
-function instance(api: string, variant: Omit<Variant, 'api' | 'latencies' | 'waits' | 'steps' | 'failures' | 'requestsAtStart'>, attach: (api: AxiosInstance) => void): Variant {
+function instance(
+  api: string,
+  variant: Omit<Variant, 'api' | 'latencies' | 'waits' | 'steps' | 'failures' | 'requestsAtStart'>,
+  attach: (api: AxiosInstance) => void,
+): Variant {
   const made = axios.create({ baseURL: api, httpAgent: new Agent({ keepAlive: true, maxSockets: 16 }) });
   const v: Variant = { ...variant, api: made, latencies: [], waits: 0, steps: [], failures: 0, requestsAtStart: 0 };
   made.interceptors.request.use((config: Stamped) => {
@@ -161,7 +185,7 @@ async function load(variants: Variant[], duration: number, rate: number) {
     inFlight.push(
       v.api.get('/things').then(
         () => v.latencies.push(performance.now() - sent),
-        (error: Error) => (v.failures += 1, progress(`${v.name}: ${error.message} at ${((performance.now() - start) / 1000).toFixed(1)} s`)),
+        (error: Error) => ((v.failures += 1), progress(`${v.name}: ${error.message} at ${((performance.now() - start) / 1000).toFixed(1)} s`)),
       ),
     );
   }
@@ -214,9 +238,17 @@ export default async function run(): Promise<void> {
       instance(url(api), { name: 'axios-m2m (attachToken + clientCredentials)', lifetime: `${LIFETIME} s`, endpoint: ours }, (a) =>
         attachToken(a, { source: clientCredentials({ tokenEndpoint: ours.url, clientId: 'client', clientSecret: 'secret' }), scope: SCOPE }),
       ),
-      instance(url(api), { name: 'hand-written "fetch when expired" interceptor (one shared fetch)', lifetime: `${LIFETIME} s`, endpoint: hand }, withToken(fetchWhenExpired(hand))),
+      instance(
+        url(api),
+        { name: 'hand-written "fetch when expired" interceptor (one shared fetch)', lifetime: `${LIFETIME} s`, endpoint: hand },
+        withToken(fetchWhenExpired(hand)),
+      ),
       instance(url(api), { name: '@azure/msal-node 7.2', lifetime: `300 + ${LIFETIME} s (usable ${LIFETIME} s)`, endpoint: msalEndpoint }, withToken(msal(msalEndpoint))),
-      instance(url(api), { name: '@azure/identity 4.12 getBearerTokenProvider', lifetime: `120 + ${LIFETIME} s (refresh from ${LIFETIME} s)`, endpoint: identityEndpoint }, withToken(identity(identityEndpoint))),
+      instance(
+        url(api),
+        { name: '@azure/identity 4.12 getBearerTokenProvider', lifetime: `120 + ${LIFETIME} s (refresh from ${LIFETIME} s)`, endpoint: identityEndpoint },
+        withToken(identity(identityEndpoint)),
+      ),
     ];
     progress(`${heading}: ${variants.length} variants at ${RATE} requests/s each for ${DURATION / 1000} s`);
     const loadBefore = loadavg()[0]!;
@@ -225,12 +257,31 @@ export default async function run(): Promise<void> {
 
     // msal-node with the short token itself: nothing is cached, every request fetches (alone, briefly).
     const shortMsalEndpoint = await endpoint(LIFETIME);
-    const shortMsal = instance(url(api), { name: `@azure/msal-node 7.2, the ${LIFETIME} s token itself (run alone for ${SHORT_MSAL_DURATION / 1000} s)`, lifetime: `${LIFETIME} s (never cached)`, endpoint: shortMsalEndpoint }, withToken(msal(shortMsalEndpoint)));
+    const shortMsal = instance(
+      url(api),
+      {
+        name: `@azure/msal-node 7.2, the ${LIFETIME} s token itself (run alone for ${SHORT_MSAL_DURATION / 1000} s)`,
+        lifetime: `${LIFETIME} s (never cached)`,
+        endpoint: shortMsalEndpoint,
+      },
+      withToken(msal(shortMsalEndpoint)),
+    );
     await load([shortMsal], SHORT_MSAL_DURATION, RATE);
 
     table(
       `${heading} (${RATE} requests/s per variant for ${DURATION / 1000} s after warm-up, all variants at once; token endpoints answer in 50-200 ms; latency in ms)`,
-      ['variant', 'token lifetime (expires_in)', 'requests', 'token requests', 'requests that waited for a token fetch', 'token step p99.9 / max', 'p50', 'p99', 'p99.9', 'max'],
+      [
+        'variant',
+        'token lifetime (expires_in)',
+        'requests',
+        'token requests',
+        'requests that waited for a token fetch',
+        'token step p99.9 / max',
+        'p50',
+        'p99',
+        'p99.9',
+        'max',
+      ],
       [...variants, shortMsal].map((v) => row(v)),
     );
     const failed = [...variants, shortMsal].filter((v) => v.failures > 0);

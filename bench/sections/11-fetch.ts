@@ -84,9 +84,11 @@ async function overhead(endpoint: TokenEndpoint, api: Api, dispatchers: UndiciAg
   const runOnce = async (one: () => Promise<unknown>) => {
     let next = 0;
     const start = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next++ < requests) await one();
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next++ < requests) await one();
+      }),
+    );
     return Number(process.hrtime.bigint() - start) / 1e9 / requests;
   };
   for (const [, one] of variants) await runOnce(one); // warm-up: connections, caches, JIT
@@ -129,7 +131,13 @@ async function storms(endpoint: TokenEndpoint, api: Api, dispatchers: UndiciAgen
   const oursHerdRequests = endpoint.count();
   endpoint.reset();
   const oidcCold = oidcDispatcher(endpoint, api, dispatchers);
-  const oidcHerd = await Promise.all(Array.from({ length: n }, () => undiciFetch(target, { dispatcher: oidcCold }).then((r) => status(r as unknown as Response)).catch(() => 0)));
+  const oidcHerd = await Promise.all(
+    Array.from({ length: n }, () =>
+      undiciFetch(target, { dispatcher: oidcCold })
+        .then((r) => status(r as unknown as Response))
+        .catch(() => 0),
+    ),
+  );
   const oidcHerdRequests = endpoint.count();
 
   // 401 storm: the API revokes the token every client holds; n concurrent requests follow.
@@ -142,11 +150,21 @@ async function storms(endpoint: TokenEndpoint, api: Api, dispatchers: UndiciAgen
   const oursStorm = await Promise.all(Array.from({ length: n }, () => status(ours(target)).catch(() => 0)));
   const oursRefreshes = endpoint.count();
   endpoint.reset();
-  const oidcStorm = await Promise.all(Array.from({ length: n }, () => undiciFetch(target, { dispatcher: oidc }).then((r) => status(r as unknown as Response)).catch(() => 0)));
+  const oidcStorm = await Promise.all(
+    Array.from({ length: n }, () =>
+      undiciFetch(target, { dispatcher: oidc })
+        .then((r) => status(r as unknown as Response))
+        .catch(() => 0),
+    ),
+  );
   const oidcRefreshes = endpoint.count();
 
   const ok = (statuses: number[]) => statuses.filter((s) => s === 200).length;
   rows.push(['axios-m2m tokenFetch', oursHerdRequests, `${fmt(ok(oursHerd))}/${fmt(n)}`, oursRefreshes, `${fmt(ok(oursStorm))}/${fmt(n)}`]);
   rows.push(['undici-oidc-interceptor 0.6', oidcHerdRequests, `${fmt(ok(oidcHerd))}/${fmt(n)}`, oidcRefreshes, `${fmt(ok(oidcStorm))}/${fmt(n)}`]);
-  table(`11b. fetch: cold herd and 401 storm (${fmt(n)} concurrent requests)`, ['library', 'herd: token requests', 'herd: successes', 'storm: token refreshes', 'storm: successes'], rows);
+  table(
+    `11b. fetch: cold herd and 401 storm (${fmt(n)} concurrent requests)`,
+    ['library', 'herd: token requests', 'herd: successes', 'storm: token refreshes', 'storm: successes'],
+    rows,
+  );
 }

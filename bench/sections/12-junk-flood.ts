@@ -63,12 +63,15 @@ async function variant(texas: TexasServer, flood: ((i: number) => string) | unde
   const started = performance.now();
   let done = flood === undefined;
   let next = 0;
-  const workers = flood === undefined ? [] : Array.from({ length: IN_FLIGHT }, async () => {
-    while (next < count) {
-      if (await pass(flood(next++))) throw new Error('bench: a junk token was let through');
-      await new Promise((resolve) => setImmediate(resolve)); // as the caller's: requests arrive through I/O
-    }
-  });
+  const workers =
+    flood === undefined
+      ? []
+      : Array.from({ length: IN_FLIGHT }, async () => {
+          while (next < count) {
+            if (await pass(flood(next++))) throw new Error('bench: a junk token was let through');
+            await new Promise((resolve) => setImmediate(resolve)); // as the caller's: requests arrive through I/O
+          }
+        });
   const floodDone = Promise.all(workers).then(() => void (done = true));
   // The legitimate caller, one request at a time: for as long as the flood runs, or callerCalls times without one.
   const latencies: number[] = [];
@@ -117,12 +120,17 @@ export default async function run(): Promise<void> {
     ];
     table(
       `${heading} (requireToken() in one process, the testing server as Texas; the caller one request at a time while ${IN_FLIGHT} junk requests are in flight)`,
-      ['variant', 'junk tokens', 'Texas introspections for junk (retries included)', "caller's requests", 'caller p50 (µs)', 'caller p99 (µs)', "caller's evictions", 'wall ms'],
       [
-        row('without junk', without),
-        row('with junk that is no JWS (distinct tokens)', withJunk),
-        row('with forged tokens of the right shape (distinct)', withForged),
+        'variant',
+        'junk tokens',
+        'Texas introspections for junk (retries included)',
+        "caller's requests",
+        'caller p50 (µs)',
+        'caller p99 (µs)',
+        "caller's evictions",
+        'wall ms',
       ],
+      [row('without junk', without), row('with junk that is no JWS (distinct tokens)', withJunk), row('with forged tokens of the right shape (distinct)', withForged)],
     );
   } finally {
     await texas.close();

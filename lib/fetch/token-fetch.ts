@@ -91,9 +91,7 @@ export function tokenFetch(options: TokenFetchOptions): FetchFunction {
   if (!Array.isArray(retryOn) || !retryOn.every((s) => Number.isInteger(s))) fail('retryOn', 'an array of HTTP statuses', retryOn);
   const allowed = parseOrigins(o.origins);
   if (allowed.size === 0) {
-    throw new TypeError(
-      "axios-m2m: tokenFetch needs to know where the token may go: pass origins: ['https://api.example'] (a fetch has no baseURL)",
-    );
+    throw new TypeError("axios-m2m: tokenFetch needs to know where the token may go: pass origins: ['https://api.example'] (a fetch has no baseURL)");
   }
   const send: FetchFunction = o.fetch ?? ((input, init) => globalThis.fetch(input, init));
 
@@ -107,13 +105,7 @@ export function tokenFetch(options: TokenFetchOptions): FetchFunction {
     if (url === undefined || origin === undefined || !allowed.has(origin)) return send(input, forward(init));
     const request = input instanceof Request ? input : undefined;
     const method = init?.method ?? request?.method ?? 'GET';
-    const scope = scopeFor(
-      option,
-      o.scope,
-      url,
-      () => Object.values(describe(method, url)).join(' '),
-      'give tokenFetch a scope, or the request init token: { scope }',
-    );
+    const scope = scopeFor(option, o.scope, url, () => Object.values(describe(method, url)).join(' '), 'give tokenFetch a scope, or the request init token: { scope }');
     const signal = init?.signal ?? request?.signal ?? undefined;
     const user = option?.user;
     const token = await source.getToken(scope, user === undefined ? { signal } : { signal, user });

@@ -46,11 +46,7 @@ export function parseEndpoint(value: string | undefined, what: string, { allowIn
   }
   const loopback = isLoopback(url.hostname);
   if (url.protocol === 'http:' && !loopback && !allowInsecure) {
-    throw new TokenError(
-      'configuration',
-      `${what} ${label} uses plain http to a host that is not loopback; use https or set allowInsecure`,
-      { endpoint: label },
-    );
+    throw new TokenError('configuration', `${what} ${label} uses plain http to a host that is not loopback; use https or set allowInsecure`, { endpoint: label });
   }
   return { url: url.href, label, loopback };
 }

@@ -69,7 +69,8 @@ export function toTokenError(error: unknown, request: TokenRequest, boundary: Bo
   // it is cut, so that no part of a secret survives at the cut.
   const clean = (value?: string) => (value === undefined || redactor.finds(value) ? undefined : value);
   if (answer === undefined || clean(answer.error) === undefined) {
-    const what = status >= 300 && status < 400 ? 'redirects are not followed' : `not an OAuth error answer (${contentType(response.headers?.['content-type'], redactor)})`;
+    const what =
+      status >= 300 && status < 400 ? 'redirects are not followed' : `not an OAuth error answer (${contentType(response.headers?.['content-type'], redactor)})`;
     return fail('bad_response', `${status} ${what}`, { status });
   }
   const description = answer.description && redactor.redact(answer.description);

@@ -18,7 +18,16 @@ const hex = (n: number, width: number) =>
     .padStart(width, '0')
     .replace(/[a-f]/g, (d) => `[${d}${d.toUpperCase()}]`);
 
-const JSON_SHORT_ESCAPES: Record<string, string> = { '"': '\\\\"', '\\': '\\\\\\\\', '/': '\\\\/', '\b': '\\\\b', '\f': '\\\\f', '\n': '\\\\n', '\r': '\\\\r', '\t': '\\\\t' };
+const JSON_SHORT_ESCAPES: Record<string, string> = {
+  '"': '\\\\"',
+  '\\': '\\\\\\\\',
+  '/': '\\\\/',
+  '\b': '\\\\b',
+  '\f': '\\\\f',
+  '\n': '\\\\n',
+  '\r': '\\\\r',
+  '\t': '\\\\t',
+};
 const HTML_NAMED: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;|&apos;' };
 
 /** A regular expression (source) matching one character (a code point) in any form it can be echoed in. */

@@ -175,8 +175,7 @@ export class TokenClient {
       retryCondition: (error) => this.#isRetryable(error),
       // The backoff waits in onRetry, on a timer that does not hold the process (axios-retry's does).
       retryDelay: () => 0,
-      onRetry: (retryNumber, error, config) =>
-        pause(exponentialDelay(retryNumber, error, RETRY_DELAY_FACTOR), (config as CarriedConfig).callerSignal),
+      onRetry: (retryNumber, error, config) => pause(exponentialDelay(retryNumber, error, RETRY_DELAY_FACTOR), (config as CarriedConfig).callerSignal),
     });
   }
 

@@ -39,9 +39,7 @@ function parseJsonObject(body: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 /** Folds whitespace and control characters so that a server's text stays on one line. */
@@ -132,10 +130,7 @@ export function parseTokenAnswer(body: string, requestedAt: number): AccessToken
     throw new BadAnswer('token_type is not Bearer');
   }
   const lifetime = lifetimeFrom(json.expires_in);
-  const expiresAt =
-    lifetime !== undefined
-      ? requestedAt + lifetime
-      : (expiryFromJwt(token, requestedAt) ?? requestedAt + DEFAULT_LIFETIME);
+  const expiresAt = lifetime !== undefined ? requestedAt + lifetime : (expiryFromJwt(token, requestedAt) ?? requestedAt + DEFAULT_LIFETIME);
   const refreshAt = refreshAtFrom(json.refresh_in, requestedAt);
   return refreshAt === undefined ? { token, expiresAt } : { token, expiresAt, refreshAt };
 }

@@ -7,13 +7,7 @@ import { duration, fail, optionalFunction, optionalObject } from '../options.js'
 import type { IdentityProvider } from '../types.js';
 import { sameProvider } from '../types.js';
 import { AuthError } from './auth-error.js';
-import {
-  createIntrospection,
-  introspection,
-  type IntrospectionOptions,
-  type TokenClaims,
-  type TokenValidator,
-} from './introspection.js';
+import { createIntrospection, introspection, type IntrospectionOptions, type TokenClaims, type TokenValidator } from './introspection.js';
 
 /** What `requireToken` puts on `req.auth` (Koa: `ctx.state.auth`) for a request it let through. */
 export interface RequestAuth {
@@ -78,9 +72,7 @@ function authenticator<Req>(options: RequireTokenOptions<Req> | undefined, what:
   if (o.introspection !== undefined) {
     if (typeof o.introspection?.validate !== 'function') fail('introspection', 'a validator from introspection()', o.introspection);
     if (o.identityProvider !== undefined && !sameProvider(o.identityProvider, o.introspection.identityProvider)) {
-      throw new TypeError(
-        `axios-m2m: ${what}: identityProvider ${o.identityProvider} differs from the validator's (${o.introspection.identityProvider})`,
-      );
+      throw new TypeError(`axios-m2m: ${what}: identityProvider ${o.identityProvider} differs from the validator's (${o.introspection.identityProvider})`);
     }
     validator = o.introspection;
   } else {

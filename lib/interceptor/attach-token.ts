@@ -32,9 +32,7 @@ export function attachToken(instance: AxiosInstance, options: TokenInterceptorOp
   }
   const requests = instance.interceptors.request;
   if (attached.has(requests)) {
-    throw new TypeError(
-      'axios-m2m: attachToken was already called on this instance: call the detach() function it returned before attaching again',
-    );
+    throw new TypeError('axios-m2m: attachToken was already called on this instance: call the detach() function it returned before attaching again');
   }
   const interceptor = tokenInterceptor(options);
   const baseURL = instance.defaults?.baseURL;

@@ -1,11 +1,4 @@
-import axios, {
-  AxiosHeaders,
-  CanceledError,
-  type AxiosError,
-  type AxiosInstance,
-  type AxiosResponse,
-  type InternalAxiosRequestConfig,
-} from 'axios';
+import axios, { AxiosHeaders, CanceledError, type AxiosError, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { processWide } from '../context/process-wide.js';
 import { publish } from '../events.js';
 import { fail, optionalObject } from '../options.js';

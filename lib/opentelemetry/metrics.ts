@@ -42,8 +42,7 @@ interface Instruments {
 }
 
 function create(meter: Meter): Instruments {
-  const seconds = (name: string, description: string) =>
-    meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } });
+  const seconds = (name: string, description: string) => meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } });
   return {
     tokenRequests: meter.createCounter(METRIC_NAMES.tokenRequests, {
       description: 'Upstream token requests (retries included), by source, reason and outcome',

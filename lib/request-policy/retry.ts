@@ -27,13 +27,7 @@ export interface Replacement {
  * A token other than the refused one: the current one if it was already replaced (another refused
  * request refreshed it first), else a forced refresh.
  */
-export async function replacementToken(
-  source: TokenSource,
-  scope: string,
-  refused: string,
-  signal: AbortSignal | undefined,
-  user?: string,
-): Promise<Replacement> {
+export async function replacementToken(source: TokenSource, scope: string, refused: string, signal: AbortSignal | undefined, user?: string): Promise<Replacement> {
   // The same user as the refused request's, when it named one: the retry must not fall back to
   // whatever user the async context holds.
   const options = user === undefined ? { signal } : { signal, user };

@@ -25,9 +25,7 @@ export interface TokenRequestOptions {
 export function checkTokenOption(option: unknown): void {
   if (typeof option !== 'object' || Array.isArray(option)) {
     const hint = typeof option === 'string' ? `: a scope goes in an object, token: { scope: ${describeValue(option)} }` : '';
-    throw new TypeError(
-      `axios-m2m: expected the request option token to be false, undefined or { scope: string }, got ${describeValue(option)}${hint}`,
-    );
+    throw new TypeError(`axios-m2m: expected the request option token to be false, undefined or { scope: string }, got ${describeValue(option)}${hint}`);
   }
   const { scope, user } = option as { scope?: unknown; user?: unknown };
   if (user !== undefined && (typeof user !== 'string' || user.trim() === '')) {

@@ -70,7 +70,8 @@ export function checkCertificate(value: CertificateCredential, what: string): Ch
   if (key.type !== 'private') bad('has a public key; signing needs the private key');
   if (key.asymmetricKeyType !== 'rsa') bad(`has a ${String(key.asymmetricKeyType)} key; Entra ID takes RSA certificates only`);
   if (!leaf.checkPrivateKey(key)) bad(`has a key that does not match the certificate (${leaf.subject.replace(/\n/g, ', ')})`);
-  if (new Date(leaf.validTo).getTime() <= Date.now()) bad(`has a certificate that expired on ${new Date(leaf.validTo).toISOString()} (${leaf.subject.replace(/\n/g, ', ')})`);
+  if (new Date(leaf.validTo).getTime() <= Date.now())
+    bad(`has a certificate that expired on ${new Date(leaf.validTo).toISOString()} (${leaf.subject.replace(/\n/g, ', ')})`);
   return {
     key,
     thumbprint: createHash('sha256').update(leaf.raw).digest('base64url'),

@@ -86,9 +86,7 @@ export function clientCredentialsGrant(o: ClientCredentialsOptions, variant: Cli
   const missing = [
     tokenEndpoint ? undefined : 'the token endpoint (option tokenEndpoint or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT)',
     clientId ? undefined : 'the client id (option clientId or AZURE_APP_CLIENT_ID)',
-    hasCredential(o)
-      ? undefined
-      : 'a client secret or private key (option clientSecret or AZURE_APP_CLIENT_SECRET, or option privateJwk or AZURE_APP_JWK)',
+    hasCredential(o) ? undefined : 'a client secret or private key (option clientSecret or AZURE_APP_CLIENT_SECRET, or option privateJwk or AZURE_APP_JWK)',
   ].filter((item) => item !== undefined);
   const endpoint = tokenEndpoint
     ? parseEndpoint(tokenEndpoint, 'clientCredentials(): the token endpoint (option tokenEndpoint or AZURE_OPENID_CONFIG_TOKEN_ENDPOINT)', {
@@ -130,12 +128,7 @@ export function clientCredentialsGrant(o: ClientCredentialsOptions, variant: Cli
  * environment a secret wins over a JWK, so that setting AZURE_APP_JWK beside a working secret
  * changes nothing.
  */
-function clientAuthentication(
-  o: ClientCredentialsOptions,
-  clientId: string,
-  audience: string,
-  label: string,
-): ClientAuthentication {
+function clientAuthentication(o: ClientCredentialsOptions, clientId: string, audience: string, label: string): ClientAuthentication {
   const explicitSecret = optionalString('clientSecret', o.clientSecret);
   if (o.certificate !== undefined) {
     if (explicitSecret !== undefined || o.privateJwk !== undefined || o.clientAssertion !== undefined) {

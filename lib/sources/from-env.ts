@@ -52,10 +52,7 @@ export function fromEnv(options?: FromEnvOptions): CachedTokenSource;
  * The environment as the first argument, the source's options as the second.
  * @deprecated Use `fromEnv({ env, ...options })`.
  */
-export function fromEnv(
-  env: TokenEnvironment | Readonly<Record<string, string | undefined>>,
-  options?: SourceCacheOptions & HttpOptions,
-): CachedTokenSource;
+export function fromEnv(env: TokenEnvironment | Readonly<Record<string, string | undefined>>, options?: SourceCacheOptions & HttpOptions): CachedTokenSource;
 export function fromEnv(
   first?: FromEnvOptions | TokenEnvironment | Readonly<Record<string, string | undefined>>,
   second?: SourceCacheOptions & HttpOptions,
@@ -100,10 +97,7 @@ export function chooseFromEnv(
     if (missing.length > 0) {
       const set = Object.keys(variables).filter((name) => variables[name as keyof typeof variables]);
       const them = missing.length > 1 ? 'them' : 'it';
-      throw new TokenError(
-        'configuration',
-        `fromEnv(): ${notSet(missing)}; client credentials need ${them} beside ${andList(set)}`,
-      );
+      throw new TokenError('configuration', `fromEnv(): ${notSet(missing)}; client credentials need ${them} beside ${andList(set)}`);
     }
     // Checked here too, so that an error names the variable rather than clientCredentials' option.
     if (!AZURE_APP_CLIENT_SECRET) importAssertionKey(AZURE_APP_JWK, 'fromEnv(): AZURE_APP_JWK');
@@ -127,7 +121,8 @@ export function chooseFromEnv(
         ? 'client credentials with AZURE_CLIENT_CERTIFICATE_PATH'
         : 'workload identity with AZURE_FEDERATED_TOKEN_FILE';
     const missing = [AZURE_TENANT_ID ? undefined : 'AZURE_TENANT_ID', AZURE_CLIENT_ID ? undefined : 'AZURE_CLIENT_ID'].filter((name) => name !== undefined);
-    if (missing.length > 0) throw new TokenError('configuration', `fromEnv(): ${notSet(missing)}; ${what} need${missing.length > 1 ? '' : 's'} ${missing.length > 1 ? 'them' : 'it'}`);
+    if (missing.length > 0)
+      throw new TokenError('configuration', `fromEnv(): ${notSet(missing)}; ${what} need${missing.length > 1 ? '' : 's'} ${missing.length > 1 ? 'them' : 'it'}`);
     const tokenEndpoint = azureTokenEndpoint(env)!;
     const endpoint = label(tokenEndpoint);
     if (AZURE_CLIENT_SECRET) {
@@ -139,7 +134,10 @@ export function chooseFromEnv(
       try {
         pem = readFileSync(AZURE_CLIENT_CERTIFICATE_PATH, 'utf8');
       } catch (error) {
-        throw new TokenError('configuration', `fromEnv(): AZURE_CLIENT_CERTIFICATE_PATH ${AZURE_CLIENT_CERTIFICATE_PATH} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new TokenError(
+          'configuration',
+          `fromEnv(): AZURE_CLIENT_CERTIFICATE_PATH ${AZURE_CLIENT_CERTIFICATE_PATH} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
       }
       // One PEM file with the key and the certificate, in either order, as the Azure SDK reads it.
       const key = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.exec(pem)?.[0];

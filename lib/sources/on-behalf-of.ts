@@ -71,12 +71,12 @@ export function onBehalfOf(options?: OnBehalfOfOptions): CachedTokenSource {
     const why = given
       ? 'and the user given with the request (token: { user }) is empty'
       : inEndedUserContext()
-      ? // A callback of something created during another request (a pooled or lazily connected
-        // client, an event emitter) runs in that request's context: its user is not this caller.
-        'and the user context here belongs to a request that has ended (a callback of a client connected, or an event emitter created, ' +
-        'during another request runs in that request\'s context): pass the user with the request, token: { user }, ' +
-        'bind the callback to this request with AsyncResource.bind(), or use a promise-based client'
-      : 'and there is none here: run the call inside captureUserToken(), captureUserTokenKoa() or withUserToken(), for a request with Authorization: Bearer';
+        ? // A callback of something created during another request (a pooled or lazily connected
+          // client, an event emitter) runs in that request's context: its user is not this caller.
+          'and the user context here belongs to a request that has ended (a callback of a client connected, or an event emitter created, ' +
+          "during another request runs in that request's context): pass the user with the request, token: { user }, " +
+          'bind the callback to this request with AsyncResource.bind(), or use a promise-based client'
+        : 'and there is none here: run the call inside captureUserToken(), captureUserTokenKoa() or withUserToken(), for a request with Authorization: Bearer';
     return new TokenError('no_user_token', `token exchange for ${forMessage(scope)} needs the user's token, ${why}`, {
       scope,
       endpoint: endpoint.label,

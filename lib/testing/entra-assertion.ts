@@ -113,12 +113,7 @@ interface VerificationKey {
   algorithms: string[];
 }
 
-function clientKey(
-  header: ReturnType<typeof decodeProtectedHeader>,
-  clientId: string,
-  client: EntraClientCredentials,
-  nowSeconds: number,
-): VerificationKey {
+function clientKey(header: ReturnType<typeof decodeProtectedHeader>, clientId: string, client: EntraClientCredentials, nowSeconds: number): VerificationKey {
   const notFound = (thumbprint: string) =>
     new EntraError(
       401,

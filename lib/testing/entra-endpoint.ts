@@ -22,8 +22,7 @@ export interface EntraEndpointContext {
   beforeMint(): Promise<void>;
 }
 
-const missing = (field: string) =>
-  new EntraError(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${field}'.`);
+const missing = (field: string) => new EntraError(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${field}'.`);
 
 const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
@@ -36,7 +35,12 @@ export async function entraToken(
   seenJti: Set<string>,
 ): Promise<Record<string, unknown>> {
   if (tenant !== context.tenantId) {
-    throw new EntraError(400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+    throw new EntraError(
+      400,
+      'invalid_request',
+      90002,
+      `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+    );
   }
   // Entra ID reads only a form body: JSON reads as a body without fields.
   const form = contentType.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(text) : new URLSearchParams();

@@ -21,7 +21,12 @@ export function createTexasCache(now: () => number, mint: (provider: string, cla
     if (!pending) {
       pending = claims().then((c) => mint(provider, c));
       inFlight.set(key, pending);
-      pending.then((entry) => cache.set(key, entry), () => {}).finally(() => inFlight.delete(key));
+      pending
+        .then(
+          (entry) => cache.set(key, entry),
+          () => {},
+        )
+        .finally(() => inFlight.delete(key));
     }
     return pending;
   };

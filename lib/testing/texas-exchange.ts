@@ -61,7 +61,11 @@ async function userAssertion(context: TexasContext, provider: string, userToken:
     throw new TexasError(400, 'invalid_request', 'token exchange failed: subject_token: invalid signature or unknown issuer');
   }
   if (!accepted.includes(result.provider)) {
-    throw new TexasError(400, 'invalid_request', `token exchange failed: subject_token: issuer ${String(result.payload.iss)} is not trusted by TokenX (only ID-porten and TokenX)`);
+    throw new TexasError(
+      400,
+      'invalid_request',
+      `token exchange failed: subject_token: issuer ${String(result.payload.iss)} is not trusted by TokenX (only ID-porten and TokenX)`,
+    );
   }
   const { exp, nbf, aud } = result.payload;
   if (typeof exp !== 'number' || exp <= at || (typeof nbf === 'number' && nbf > at)) {

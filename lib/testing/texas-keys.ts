@@ -60,9 +60,7 @@ export async function createTexasKeys(url: () => string, nowSeconds: () => numbe
         if (key === undefined) return null;
         const { payload } = await compactVerify(token, key.publicKey, { algorithms: ['ES256'] });
         const claims: unknown = JSON.parse(new TextDecoder().decode(payload));
-        return typeof claims === 'object' && claims !== null && !Array.isArray(claims)
-          ? { provider: kid!, payload: claims as Record<string, unknown> }
-          : null;
+        return typeof claims === 'object' && claims !== null && !Array.isArray(claims) ? { provider: kid!, payload: claims as Record<string, unknown> } : null;
       } catch {
         return null;
       }

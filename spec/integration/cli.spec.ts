@@ -74,14 +74,16 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
       .setIssuedAt()
       .setExpirationTime('1h')
       .sign(privateKey);
-    server = createServer(asyncListener(async (req, res) => {
-      const text = await read(req);
-      const contentType = String(req.headers['content-type'] ?? '');
-      const body = contentType.startsWith('application/json') ? (JSON.parse(text) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(text));
-      received.push({ path: req.url ?? '', contentType, body });
-      res.writeHead(reply[0], { 'content-type': 'application/json' });
-      res.end(JSON.stringify(reply[1]));
-    }));
+    server = createServer(
+      asyncListener(async (req, res) => {
+        const text = await read(req);
+        const contentType = String(req.headers['content-type'] ?? '');
+        const body = contentType.startsWith('application/json') ? (JSON.parse(text) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(text));
+        received.push({ path: req.url ?? '', contentType, body });
+        res.writeHead(reply[0], { 'content-type': 'application/json' });
+        res.end(JSON.stringify(reply[1]));
+      }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     texasServer = await startTexasServer();
@@ -271,14 +273,16 @@ describe('axios-m2m token <scope> (the built CLI)', function () {
     expect(stdout).to.equal('');
     expect(JSON.parse(stderr)).to.deep.equal({
       code: 'configuration',
-      message:
-        'fromEnv(): AZURE_OPENID_CONFIG_TOKEN_ENDPOINT is not set; client credentials need it beside AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET',
+      message: 'fromEnv(): AZURE_OPENID_CONFIG_TOKEN_ENDPOINT is not set; client credentials need it beside AZURE_APP_CLIENT_ID and AZURE_APP_CLIENT_SECRET',
     });
     expect(stderr).to.not.include(SECRET);
   });
 
-  it('with --json, a refused token request keeps Entra ID\'s fields and never the secret', async () => {
-    reply = [401, { error: 'invalid_client', error_description: `AADSTS7000215: Invalid client secret provided: ${SECRET}`, error_codes: [7000215], trace_id: 'trace-1' }];
+  it("with --json, a refused token request keeps Entra ID's fields and never the secret", async () => {
+    reply = [
+      401,
+      { error: 'invalid_client', error_description: `AADSTS7000215: Invalid client secret provided: ${SECRET}`, error_codes: [7000215], trace_id: 'trace-1' },
+    ];
     const { code, stdout, stderr } = await run(['token', SCOPE, '--json'], azure());
     expect(code).to.equal(1);
     expect(stdout).to.equal('');

@@ -37,11 +37,27 @@ describe('the token request through a forward proxy', function () {
     // nock's interception (active once any spec imports it) does not carry CONNECT tunnels.
     nock.restore();
     dir = mkdtempSync(join(tmpdir(), 'axios-m2m-proxy-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=login.test',
-      '-addext', 'subjectAltName=DNS:login.test',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=login.test',
+        '-addext',
+        'subjectAltName=DNS:login.test',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
     tokenServer = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (req, res) => {
       tokenRequests += 1;
@@ -100,7 +116,9 @@ describe('the token request through a forward proxy', function () {
       expect(connects).to.have.length(1);
 
       process.env.NO_PROXY = 'login.test';
-      const error = (await clientCredentials(options()).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+      const error = (await clientCredentials(options())
+        .getToken(SCOPE)
+        .catch((e: unknown) => e)) as TokenError;
       expect(error).to.be.instanceOf(TokenError);
       expect(error.code).to.equal('network'); // direct: login.test does not resolve
       expect(connects).to.have.length(1);
@@ -139,7 +157,9 @@ describe('the token request through a forward proxy', function () {
       expect((await clientCredentials(options()).getToken(SCOPE)).token).to.equal('through-the-proxy');
       expect(connects).to.deep.equal([`login.test:${tokenPort}`]);
 
-      const error = (await clientCredentials({ ...options(), proxy: false }).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+      const error = (await clientCredentials({ ...options(), proxy: false })
+        .getToken(SCOPE)
+        .catch((e: unknown) => e)) as TokenError;
       expect(error).to.be.instanceOf(TokenError);
       expect(error.code).to.equal('network'); // went direct: login.test does not resolve
       expect(connects).to.have.length(1);
@@ -194,7 +214,9 @@ describe('the token request through a forward proxy', function () {
       expect((await clientCredentials({ ...options(), proxy: withCredentials }).getToken(SCOPE)).token).to.equal('through-the-proxy');
 
       const wrong = proxyUrl.replace('http://', 'http://team:wrong-proxy-password@');
-      const error = (await clientCredentials({ ...options(), proxy: wrong }).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+      const error = (await clientCredentials({ ...options(), proxy: wrong })
+        .getToken(SCOPE)
+        .catch((e: unknown) => e)) as TokenError;
       expect(error).to.be.instanceOf(TokenError);
       expect(error.status).to.equal(407);
       expect(tokenRequests).to.equal(1); // only the authenticated tunnel reached the endpoint
@@ -242,7 +264,9 @@ describe('the token request through a forward proxy', function () {
     const secrets = [PASSWORD, `${USER}:${PASSWORD}`];
 
     it('tunnelling (an https endpoint): the 407 is an error without the credentials in any form', async () => {
-      const error = (await clientCredentials({ ...options(), proxy: echoingUrl }).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+      const error = (await clientCredentials({ ...options(), proxy: echoingUrl })
+        .getToken(SCOPE)
+        .catch((e: unknown) => e)) as TokenError;
       expect(error).to.be.instanceOf(TokenError);
       expect(error).to.include({ status: 407, code: 'unknown', oauthError: 'proxy_auth_required' });
       expect(error.description).to.include('proxy auth failed for Basic [REDACTED]');
@@ -277,7 +301,9 @@ describe('the token request through a forward proxy', function () {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const proxy = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
-      const error = (await clientCredentials({ ...options(), proxy, attemptTimeout: 200, retries: 1 }).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+      const error = (await clientCredentials({ ...options(), proxy, attemptTimeout: 200, retries: 1 })
+        .getToken(SCOPE)
+        .catch((e: unknown) => e)) as TokenError;
       expect(error).to.include({ code: 'timeout' });
       expect(tunnels).to.have.length(2); // the attempt was retried
       // The client hung up on both (a bounded wait for the last hang-up to arrive).

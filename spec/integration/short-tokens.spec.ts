@@ -29,7 +29,10 @@ describe('short real tokens from oidc-provider', function () {
 
   it('never sends a token past its exp, even one issued just before a second boundary', async () => {
     const instance = axios.create({ baseURL: api.url });
-    attachToken(instance, { source: clientCredentials({ tokenEndpoint: as.tokenEndpoint, clientId: as.clientId, clientSecret: as.clientSecret, retries: 0 }), scope: SCOPE });
+    attachToken(instance, {
+      source: clientCredentials({ tokenEndpoint: as.tokenEndpoint, clientId: as.clientId, clientSecret: as.clientSecret, retries: 0 }),
+      scope: SCOPE,
+    });
     while (Date.now() % 1000 < 850) await new Promise((resolve) => setTimeout(resolve, 10));
     const end = Date.now() + 3_000;
     while (Date.now() < end) {

@@ -83,9 +83,24 @@ describe('startTexasServer, as docs/protocols/texas.md describes Texas', () => {
     ['a body that does not parse', () => post(server.tokenEndpoint, '{"identity', JSON_TYPE), 400, 'Failed to deserialize'],
     ['an unknown identity_provider', () => post(server.tokenEndpoint, { identity_provider: 'google', target: 'x' }, JSON_TYPE), 400, 'Failed to deserialize'],
     ['a missing target', () => post(server.tokenEndpoint, { identity_provider: 'entra_id' }, JSON_TYPE), 400, 'Failed to deserialize'],
-    ['tokenx on the token endpoint', () => post(server.tokenEndpoint, { identity_provider: 'tokenx', target: 'x' }, JSON_TYPE), 400, "identity provider 'tokenx' does not support token requests"],
-    ['idporten on the token endpoint', () => post(server.tokenEndpoint, 'identity_provider=idporten&target=x', FORM), 400, "identity provider 'idporten' does not support token requests"],
-    ['maskinporten on the exchange endpoint', () => post(server.exchangeEndpoint, { identity_provider: 'maskinporten', target: 'x', user_token: 'u' }, JSON_TYPE), 400, "identity provider 'maskinporten' does not support token exchange"],
+    [
+      'tokenx on the token endpoint',
+      () => post(server.tokenEndpoint, { identity_provider: 'tokenx', target: 'x' }, JSON_TYPE),
+      400,
+      "identity provider 'tokenx' does not support token requests",
+    ],
+    [
+      'idporten on the token endpoint',
+      () => post(server.tokenEndpoint, 'identity_provider=idporten&target=x', FORM),
+      400,
+      "identity provider 'idporten' does not support token requests",
+    ],
+    [
+      'maskinporten on the exchange endpoint',
+      () => post(server.exchangeEndpoint, { identity_provider: 'maskinporten', target: 'x', user_token: 'u' }, JSON_TYPE),
+      400,
+      "identity provider 'maskinporten' does not support token exchange",
+    ],
     ['an exchange without user_token', () => post(server.exchangeEndpoint, { identity_provider: 'tokenx', target: 'c:ns:app' }, JSON_TYPE), 400, 'Failed to deserialize'],
     ['a GET', () => post(server.tokenEndpoint, '', undefined, 'GET'), 405, ''],
   ];
@@ -227,8 +242,7 @@ describe('startTexasServer, as docs/protocols/texas.md describes Texas', () => {
   });
 
   describe('introspection as Texas checks (src/oauth/token.rs: per provider key, iss, aud, exp, nbf, iat, 60 s leeway)', () => {
-    const introspect = async (identity_provider: string, token: string) =>
-      (await post(server.introspectionEndpoint, { identity_provider, token }, JSON_TYPE)).body;
+    const introspect = async (identity_provider: string, token: string) => (await post(server.introspectionEndpoint, { identity_provider, token }, JSON_TYPE)).body;
 
     it("is active for this app's user token of each provider, and copies its claims", async () => {
       for (const provider of ['entra_id', 'tokenx', 'idporten', 'maskinporten'] as const) {
@@ -237,7 +251,12 @@ describe('startTexasServer, as docs/protocols/texas.md describes Texas', () => {
         expect(answer, provider).to.include({ active: true, sub: `user-${provider}`, aud: server.audiences[provider], iss: `${server.url}/${provider}` });
         expect(answer.roles).to.deep.equal(['reader']);
       }
-      expect(server.audiences).to.deep.equal({ entra_id: 'api://dev-gcp.team.app', tokenx: 'dev-gcp:team:app', idporten: 'dev-gcp:team:app', maskinporten: 'dev-gcp:team:app' });
+      expect(server.audiences).to.deep.equal({
+        entra_id: 'api://dev-gcp.team.app',
+        tokenx: 'dev-gcp:team:app',
+        idporten: 'dev-gcp:team:app',
+        maskinporten: 'dev-gcp:team:app',
+      });
       expect(await introspect('azuread', await server.mintUserToken('old-name'))).to.include({ active: true });
     });
 
@@ -273,7 +292,7 @@ describe('startTexasServer, as docs/protocols/texas.md describes Texas', () => {
       expect(await introspect('maskinporten', maskinporten)).to.include({ active: true });
     });
 
-    it("answers 200 inactive for a provider that is not enabled, and 400 for a malformed request", async () => {
+    it('answers 200 inactive for a provider that is not enabled, and 400 for a malformed request', async () => {
       const only = await startTexasServer({ enabled: ['entra_id'] });
       try {
         const answer = await post(only.introspectionEndpoint, { identity_provider: 'tokenx', token: 'x' }, JSON_TYPE);

@@ -59,9 +59,21 @@ describe('the Texas-faithful server', () => {
     ['a body that does not parse', () => post(server.tokenEndpoint, '{"identity', 'application/json'), 'Failed to deserialize'],
     ['an unknown identity_provider', () => post(server.tokenEndpoint, '{"identity_provider":"google","target":"x"}', 'application/json'), 'Failed to deserialize'],
     ['a missing target', () => post(server.tokenEndpoint, '{"identity_provider":"entra_id"}', 'application/json'), 'Failed to deserialize'],
-    ['a provider not enabled', () => post(server.tokenEndpoint, 'identity_provider=idporten&target=x', 'application/x-www-form-urlencoded'), "identity provider 'idporten' is not enabled"],
-    ['tokenx on the token endpoint', () => post(server.tokenEndpoint, '{"identity_provider":"tokenx","target":"x"}', 'application/json'), "identity provider 'tokenx' does not support token requests"],
-    ['maskinporten on the exchange endpoint', () => post(server.exchangeEndpoint, '{"identity_provider":"maskinporten","target":"x","user_token":"u"}', 'application/json'), "identity provider 'maskinporten' does not support token exchange"],
+    [
+      'a provider not enabled',
+      () => post(server.tokenEndpoint, 'identity_provider=idporten&target=x', 'application/x-www-form-urlencoded'),
+      "identity provider 'idporten' is not enabled",
+    ],
+    [
+      'tokenx on the token endpoint',
+      () => post(server.tokenEndpoint, '{"identity_provider":"tokenx","target":"x"}', 'application/json'),
+      "identity provider 'tokenx' does not support token requests",
+    ],
+    [
+      'maskinporten on the exchange endpoint',
+      () => post(server.exchangeEndpoint, '{"identity_provider":"maskinporten","target":"x","user_token":"u"}', 'application/json'),
+      "identity provider 'maskinporten' does not support token exchange",
+    ],
   ];
   for (const [name, send, description] of errorRows) {
     it(`answers ${name} with 400 invalid_request, exactly two fields, valid by the spec`, async () => {
@@ -167,7 +179,9 @@ describe('texas() end to end through the Texas-faithful server to a protected AP
 
   it("passes Texas's error through as a TokenError with its status", async () => {
     server.failNext(1, 400, 'invalid_scope', 'AADSTS70011: The provided value for the input parameter scope is not valid.');
-    const error = (await texas({ endpoint: server.tokenEndpoint }).getToken('api://bad/.default').catch((e: unknown) => e)) as TokenError;
+    const error = (await texas({ endpoint: server.tokenEndpoint })
+      .getToken('api://bad/.default')
+      .catch((e: unknown) => e)) as TokenError;
     expect(error).to.include({ code: 'invalid_scope', status: 400 });
   });
 

@@ -11,7 +11,11 @@ describe('npm run bench (BENCH_QUICK)', function () {
 
   it('prints the machine and every table, its own five and each section of bench/sections/, and exits 0', async () => {
     const sectionsDir = join(ROOT, 'bench', 'sections');
-    const files = existsSync(sectionsDir) ? readdirSync(sectionsDir).filter((f) => f.endsWith('.ts')).sort() : [];
+    const files = existsSync(sectionsDir)
+      ? readdirSync(sectionsDir)
+          .filter((f) => f.endsWith('.ts'))
+          .sort()
+      : [];
     const sectionHeadings: string[] = [];
     for (const file of files) {
       const section = (await import(join(sectionsDir, file))) as { heading?: unknown };
@@ -28,14 +32,7 @@ describe('npm run bench (BENCH_QUICK)', function () {
     });
     expect(code, stderr.slice(-2000)).to.equal(0);
     expect(stdout).to.match(/cores, Node v\d+/);
-    const headings = [
-      '### 1. Cache-hit cost',
-      '### 2. Per-request overhead',
-      '### 3. Cold-start herd',
-      '### 4. 401 storm',
-      '### 5. Memory',
-      ...sectionHeadings,
-    ];
+    const headings = ['### 1. Cache-hit cost', '### 2. Per-request overhead', '### 3. Cold-start herd', '### 4. 401 storm', '### 5. Memory', ...sectionHeadings];
     for (const heading of headings) expect(stdout).to.include(heading);
     expect(stdout).to.match(/\| axios-m2m \| 10 \|/); // the herd: one request per scope
     expect(stdout).to.match(/\| @azure\/msal-node 7\.2\.3 \| \d+ \|/); // msal-node reached the loopback token endpoint

@@ -26,7 +26,10 @@ function files(dir: string): string[] {
 }
 
 /** A file's room: its folder under lib/, or the file's own name for lib/<name>.ts. */
-const roomOf = (path: string) => relative(lib, path).split('/')[0]!.replace(/\.(d\.)?ts$/, '');
+const roomOf = (path: string) =>
+  relative(lib, path)
+    .split('/')[0]!
+    .replace(/\.(d\.)?ts$/, '');
 
 function imports(path: string): string[] {
   const text = readFileSync(path, 'utf8');
@@ -53,7 +56,7 @@ describe('the rooms of lib/ (docs/design.md)', () => {
         if (to === from || target.startsWith(join(root, 'node_modules'))) continue;
         const ok = BESIDE.includes(from)
           ? to !== 'opentelemetry' && to !== 'cli'
-          : rowOf.has(to) && (rowOf.get(to)! > rowOf.get(from)! || rowOf.get(to) === LEAVES && rowOf.get(from) === LEAVES);
+          : rowOf.has(to) && (rowOf.get(to)! > rowOf.get(from)! || (rowOf.get(to) === LEAVES && rowOf.get(from) === LEAVES));
         if (!ok) wrong.push(`${relative(root, file)} -> ${relative(root, target)}`);
       }
     }

@@ -28,11 +28,8 @@ describe('the API reference (npm run docs)', function () {
   before(async () => {
     out = mkdtempSync(join(tmpdir(), 'axios-m2m-reference-'));
     run = await new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [typedoc, '--out', out],
-        { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', NODE_V8_COVERAGE: '' } },
-        (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: `${stdout}${stderr}` }),
+      execFile(process.execPath, [typedoc, '--out', out], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', NODE_V8_COVERAGE: '' } }, (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: `${stdout}${stderr}` }),
       );
     });
   });

@@ -86,7 +86,25 @@ describe('the README first run, from the packed tarball in a fresh folder', func
 
   describe('reading the README (each check catches what it names)', () => {
     const readme = (setup: string, saveAs = 'Save this as `first-run.ts`:') =>
-      ['# x', '## First run on a laptop', '```sh', setup, '```', saveAs, '<!-- quick-start:first-run -->', '```ts', 'code();', '```', '```sh', 'npx tsx first-run.ts', '```', '```text', 'out', '```', '## Next'].join('\n');
+      [
+        '# x',
+        '## First run on a laptop',
+        '```sh',
+        setup,
+        '```',
+        saveAs,
+        '<!-- quick-start:first-run -->',
+        '```ts',
+        'code();',
+        '```',
+        '```sh',
+        'npx tsx first-run.ts',
+        '```',
+        '```text',
+        'out',
+        '```',
+        '## Next',
+      ].join('\n');
 
     it('takes the section apart', () => {
       expect(firstRun(readme('npm init -y\nnpm install axios-m2m axios tsx'))).to.deep.equal({

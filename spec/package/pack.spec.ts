@@ -20,11 +20,10 @@ describe('the packed package', function () {
     const tarball = packInto(project);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     const axiosVersion = installedVersion('axios');
-    execFileSync(
-      npm,
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', `./${tarball}`, `axios@${axiosVersion}`],
-      { cwd: project, stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', `./${tarball}`, `axios@${axiosVersion}`], {
+      cwd: project,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   });
   after(() => rmSync(project, { recursive: true, force: true }));
 

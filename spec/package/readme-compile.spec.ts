@@ -58,7 +58,11 @@ interface Located extends CodeBlock {
 }
 
 function markdownWithCode(): string[] {
-  const docs = existsSync(join(ROOT, 'docs')) ? readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`) : [];
+  const docs = existsSync(join(ROOT, 'docs'))
+    ? readdirSync(join(ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`)
+    : [];
   return ['README.md', ...docs.sort()];
 }
 
@@ -87,7 +91,9 @@ describe('README code blocks', function () {
   });
 
   it('skip compiling only where the spec lists it', () => {
-    const skipped = allBlocks().filter((block) => block.lang === 'ts' && optedOut(block)).map(firstLine);
+    const skipped = allBlocks()
+      .filter((block) => block.lang === 'ts' && optedOut(block))
+      .map(firstLine);
     expect(skipped).to.deep.equal(OPT_OUTS);
   });
 
@@ -103,9 +109,7 @@ describe('README code blocks', function () {
 
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     const output = await new Promise<string>((resolve) => {
-      execFile(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], { cwd: ROOT }, (_error, stdout, stderr) =>
-        resolve(`${stdout}${stderr}`),
-      );
+      execFile(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], { cwd: ROOT }, (_error, stdout, stderr) => resolve(`${stdout}${stderr}`));
     });
     // file(line,col): error TSnnnn: message -> README.md:<line in the README>: message
     const errors = output

@@ -31,7 +31,10 @@ export function namedInHeader(code: string): string[] | undefined {
   const header = end === -1 ? code : code.slice(0, end);
   const line = /^\/\/ Extra packages: (.*)$/m.exec(header)?.[1];
   if (line === undefined) return undefined;
-  const names = line.replace(/\s*\([^)]*\)/g, '').replace(/\.$/, '').trim();
+  const names = line
+    .replace(/\s*\([^)]*\)/g, '')
+    .replace(/\.$/, '')
+    .trim();
   return names === 'none' ? [] : names.split(',').map((name) => name.trim());
 }
 
@@ -61,7 +64,11 @@ export function problemsOf(file: string, code: string, readme: string[] | undefi
   if (header === undefined) return [`${file}: no "// Extra packages: ..." line at its top (before the imports)`];
   if (readme === undefined) return [`${file}: not listed in examples/README.md`];
   const problems: string[] = [];
-  const imported = new Set(importsOf(code).map(packageOf).filter((name): name is string => name !== null && !ALWAYS.includes(name)));
+  const imported = new Set(
+    importsOf(code)
+      .map(packageOf)
+      .filter((name): name is string => name !== null && !ALWAYS.includes(name)),
+  );
   for (const name of [...imported].sort()) {
     if (!header.includes(name)) problems.push(`${file}: imports ${name}, which its header does not name`);
     if (!readme.includes(name)) problems.push(`${file}: imports ${name}, which examples/README.md does not name for it`);
@@ -74,7 +81,9 @@ export function problemsOf(file: string, code: string, readme: string[] | undefi
 
 describe('examples name the packages they need', () => {
   const dir = join(ROOT, 'examples');
-  const files = readdirSync(dir).filter((file) => EXAMPLE.test(file)).sort();
+  const files = readdirSync(dir)
+    .filter((file) => EXAMPLE.test(file))
+    .sort();
   const readme = namedInReadme(readFileSync(join(dir, 'README.md'), 'utf8'));
 
   it('every example imports only axios-m2m, axios, node: modules and the packages its header and examples/README.md name', () => {
@@ -112,9 +121,7 @@ describe('examples name the packages they need', () => {
         'x.ts: imports express, which its header does not name',
         'x.ts: imports express, which examples/README.md does not name for it',
       ]);
-      expect(problemsOf('x.ts', example('// Extra packages: express, pino.', imports), ['express'])).to.deep.equal([
-        'x.ts: names pino, which it does not import',
-      ]);
+      expect(problemsOf('x.ts', example('// Extra packages: express, pino.', imports), ['express'])).to.deep.equal(['x.ts: names pino, which it does not import']);
     });
 
     it('no header line, no README row', () => {

@@ -91,9 +91,7 @@ describe('README.md and the markdown shipped with it', function () {
     });
 
     it('a heading with a quote mark followed by " ("', () => {
-      expect(leftovers('### Proxies" (under API). Differences').map((f) => f.problem)).to.include(
-        'a heading with a quote mark followed by " (" (half a comment?)',
-      );
+      expect(leftovers('### Proxies" (under API). Differences').map((f) => f.problem)).to.include('a heading with a quote mark followed by " (" (half a comment?)');
       expect(leftovers('### Proxies (under API)')).to.deep.equal([]);
     });
 

@@ -45,10 +45,17 @@ export function optionTables(markdown: string): Table[] {
     if (!marker) return;
     const rows: Row[] = [];
     for (let i = index + 3; i < lines.length && lines[i]!.startsWith('|'); i++) {
-      const cells = lines[i]!.split('|').slice(1, -1).map((cell) => cell.trim());
+      const cells = lines[i]!.split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim());
       rows.push({ name: cells[0]!.replace(/^`|`$/g, ''), default: cells[1] ?? '' });
     }
-    const includes = marker[2] ? marker[2].split(',').map((name) => name.trim()).filter(Boolean) : [];
+    const includes = marker[2]
+      ? marker[2]
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean)
+      : [];
     tables.push({ name: marker[1]!.trim(), includes, rows, line: index + 1 });
   });
   return tables;
@@ -56,7 +63,10 @@ export function optionTables(markdown: string): Table[] {
 
 /** A default as a reader compares it: no code ticks or quotes, `process.env.X` as `X`. */
 function plain(text: string): string {
-  return text.replace(/[`'"]/g, '').replace(/process\.env\./g, '').trim();
+  return text
+    .replace(/[`'"]/g, '')
+    .replace(/process\.env\./g, '')
+    .trim();
 }
 
 /** Whether the TSDoc's default says what the table's does (it may go on: "X, looked up per request"). */
@@ -96,7 +106,14 @@ export function compare(name: string, rows: Row[], documented: Documented[]): st
 function documentedOptions(names: string[]): Map<string, Documented[]> {
   const program = ts.createProgram(
     ENTRY_POINTS.map((file) => join(ROOT, file)),
-    { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true, skipLibCheck: true, noEmit: true },
+    {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+      skipLibCheck: true,
+      noEmit: true,
+    },
   );
   const checker = program.getTypeChecker();
   const exported = new Map<string, ts.Symbol>();
@@ -126,7 +143,10 @@ function documentedOptions(names: string[]): Map<string, Documented[]> {
       name,
       checker.getPropertiesOfType(type).map((property) => {
         const tag = property.getJsDocTags(checker).find((t) => t.name === 'default');
-        const text = tag?.text?.map((part) => part.text).join('').trim();
+        const text = tag?.text
+          ?.map((part) => part.text)
+          .join('')
+          .trim();
         return {
           name: property.name,
           optional: (property.flags & ts.SymbolFlags.Optional) !== 0,
@@ -144,8 +164,19 @@ describe('README option tables against the TSDoc', function () {
 
   it('finds the tables: one per factory, and the cache and HTTP ones', () => {
     expect(tables.map((table) => table.name)).to.include.members([
-      'attachToken', 'texas', 'clientCredentials', 'workloadIdentity', 'fromEnv', 'onBehalfOf', 'withCache',
-      'cache', 'http', 'requireToken', 'introspection', 'tokenFetch', 'instrument',
+      'attachToken',
+      'texas',
+      'clientCredentials',
+      'workloadIdentity',
+      'fromEnv',
+      'onBehalfOf',
+      'withCache',
+      'cache',
+      'http',
+      'requireToken',
+      'introspection',
+      'tokenFetch',
+      'instrument',
     ]);
   });
 
@@ -204,7 +235,7 @@ describe('README option tables against the TSDoc', function () {
         'texas: `bodyFormat` defaults to "`json`" in the table, its TSDoc has no @default',
       ]);
       expect(compare('texas', [rows[0]!, { name: 'bodyFormat', default: 'none' }, rows[2]!], documented)).to.deep.equal([
-        'texas: `bodyFormat` says none, the TSDoc\'s @default is "\'json\'"',
+        "texas: `bodyFormat` says none, the TSDoc's @default is \"'json'\"",
       ]);
     });
 
@@ -223,7 +254,15 @@ describe('README option tables against the TSDoc', function () {
     });
 
     it('reads the marker, its includes and its rows', () => {
-      const md = ['x', '<!-- options: texas; cache, http -->', '| option | default | meaning |', '|---|---|---|', '| `endpoint` | `E` | where |', '', '| not | a | row |'].join('\n');
+      const md = [
+        'x',
+        '<!-- options: texas; cache, http -->',
+        '| option | default | meaning |',
+        '|---|---|---|',
+        '| `endpoint` | `E` | where |',
+        '',
+        '| not | a | row |',
+      ].join('\n');
       expect(optionTables(md)).to.deep.equal([{ name: 'texas', includes: ['cache', 'http'], rows: [{ name: 'endpoint', default: '`E`' }], line: 2 }]);
     });
   });

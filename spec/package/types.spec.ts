@@ -38,7 +38,10 @@ describe('the packed package resolves its types everywhere (attw, publint)', fun
     if (!existsSync(join(root, 'dist', 'index.js'))) execFileSync(npm, ['run', 'build'], { cwd: root, stdio: 'ignore' });
     dir = mkdtempSync(join(tmpdir(), 'axios-m2m-types-'));
     execFileSync(npm, ['pack', '--silent', '--pack-destination', dir], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-    tarball = join(dir, readdirSync(dir).find((name) => name.endsWith('.tgz'))!);
+    tarball = join(
+      dir,
+      readdirSync(dir).find((name) => name.endsWith('.tgz'))!,
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -17,9 +17,7 @@ function openssl(args: string[], dir: string): void {
  * A certificate for `subject` (`/CN=app`), self-signed or issued by `issuer`; `days` negative gives
  * one that expired a day ago. `keyType` 'ec' makes an EC key (which Entra ID does not take).
  */
-export function makeCertificate(
-  opts: { subject?: string; days?: number; issuer?: TestCertificate; keyType?: 'rsa' | 'ec'; ca?: boolean } = {},
-): TestCertificate {
+export function makeCertificate(opts: { subject?: string; days?: number; issuer?: TestCertificate; keyType?: 'rsa' | 'ec'; ca?: boolean } = {}): TestCertificate {
   const dir = mkdtempSync(join(tmpdir(), 'axios-m2m-cert-'));
   try {
     const subject = opts.subject ?? '/CN=axios-m2m-test';

@@ -20,8 +20,7 @@ export interface Case {
   expiresIn?: (lifetimeMs: number) => boolean;
 }
 
-export const jwt = (claims: object) =>
-  `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+export const jwt = (claims: object) => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 export const html = '<!doctype html><html><body><h1>502 Bad Gateway</h1></body></html>';
 export const ok = (fields: object): Reply => ({ status: 200, body: { ...GOOD, ...fields } });
 export const without = (field: string): Reply => {
@@ -95,7 +94,11 @@ export const cases: Case[] = [
   { name: 'an error with a non-string description', reply: { status: 400, body: { error: 'invalid_scope', error_description: { x: 1 } } }, code: 'invalid_scope' },
   { name: 'an error with non-numeric error_codes', reply: { status: 401, body: { error: 'invalid_client', error_codes: ['x'] } }, code: 'invalid_client' },
   { name: 'a multi-megabyte description', reply: { status: 400, body: { error: 'invalid_request', error_description: 'x'.repeat(3_000_000) } }, code: 'bad_response' },
-  { name: 'a 60 KB description (under the limit) is kept short', reply: { status: 400, body: { error: 'invalid_request', error_description: 'y'.repeat(60_000) } }, code: 'invalid_request' },
+  {
+    name: 'a 60 KB description (under the limit) is kept short',
+    reply: { status: 400, body: { error: 'invalid_request', error_description: 'y'.repeat(60_000) } },
+    code: 'invalid_request',
+  },
   { name: 'HTML with 502', reply: { status: 502, body: html, headers: { 'content-type': 'text/html' } }, code: 'bad_response' },
   { name: 'HTML with 500', reply: { status: 500, body: html, headers: { 'content-type': 'text/html' } }, code: 'bad_response' },
   { name: 'HTML with 503', reply: { status: 503, body: html, headers: { 'content-type': 'text/html' } }, code: 'bad_response' },
@@ -103,4 +106,3 @@ export const cases: Case[] = [
   { name: 'a 302 redirect', reply: { status: 302, body: '', headers: { location: 'https://evil.example/token' } }, code: 'bad_response' },
   { name: 'a 200 with an error body', reply: { status: 200, body: { error: 'invalid_client' } }, code: 'bad_response' },
 ];
-

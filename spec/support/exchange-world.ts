@@ -47,25 +47,27 @@ export async function startExchangeWorld(): Promise<ExchangeWorld> {
   const firstTokenSeen = new Set<string>();
   let from = 0;
 
-  const api: Server = createServer(asyncListener(async (req, res) => {
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
-      res.end(JSON.stringify(body));
-    };
-    const auth = req.headers.authorization ?? '';
-    if (!auth.startsWith('Bearer ')) return json(401, { error: 'no token' });
-    const claims = await texas.verify(auth.slice(7));
-    if (claims === null) return json(401, { error: 'invalid token' });
-    const sub = String(claims.sub);
-    const jti = String(claims.jti);
-    if (refuseOnce.delete(jti) || (refuseFirstTokenOf.has(sub) && !firstTokenSeen.has(sub) && firstTokenSeen.add(sub))) {
-      return json(401, { error: 'token refused' });
-    }
-    await delay(Math.random() * 5);
-    const requestId = req.headers['x-request-id'] as string | undefined;
-    apiSeen.push({ requestId, sub, aud: String(claims.aud), jti });
-    json(200, { sub, aud: claims.aud, requestId });
-  }));
+  const api: Server = createServer(
+    asyncListener(async (req, res) => {
+      const json = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json', ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
+        res.end(JSON.stringify(body));
+      };
+      const auth = req.headers.authorization ?? '';
+      if (!auth.startsWith('Bearer ')) return json(401, { error: 'no token' });
+      const claims = await texas.verify(auth.slice(7));
+      if (claims === null) return json(401, { error: 'invalid token' });
+      const sub = String(claims.sub);
+      const jti = String(claims.jti);
+      if (refuseOnce.delete(jti) || (refuseFirstTokenOf.has(sub) && !firstTokenSeen.has(sub) && firstTokenSeen.add(sub))) {
+        return json(401, { error: 'token refused' });
+      }
+      await delay(Math.random() * 5);
+      const requestId = req.headers['x-request-id'] as string | undefined;
+      apiSeen.push({ requestId, sub, aud: String(claims.aud), jti });
+      json(200, { sub, aud: claims.aud, requestId });
+    }),
+  );
   api.listen(0, '127.0.0.1');
   await once(api, 'listening');
 
@@ -75,7 +77,10 @@ export async function startExchangeWorld(): Promise<ExchangeWorld> {
     apiUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
     mintUserToken: (sub, options) => texas.mintUserToken(sub, options),
     get exchanges() {
-      return texas.requests.slice(from).filter((r) => r.path === '/api/v1/token/exchange').map((r) => r.body as unknown as Exchange);
+      return texas.requests
+        .slice(from)
+        .filter((r) => r.path === '/api/v1/token/exchange')
+        .map((r) => r.body as unknown as Exchange);
     },
     apiSeen,
     refuseOnce,

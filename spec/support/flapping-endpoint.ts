@@ -140,7 +140,12 @@ export class FlappingEndpoint {
       case '503':
         return {
           attempt,
-          decision: { kind: 'answer', status: 503, headers: json, body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'the service is down for maintenance' }) },
+          decision: {
+            kind: 'answer',
+            status: 503,
+            headers: json,
+            body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'the service is down for maintenance' }),
+          },
         };
       case '429':
         attempt.retryAfter = this.#retryAfter;

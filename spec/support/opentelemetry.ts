@@ -69,27 +69,29 @@ export async function startWorld(secret: string) {
   const refused = new Set<string>();
   const tokens: string[] = [];
   const state = { hold: undefined as Promise<void> | undefined, tokenRequests: 0 };
-  const server = createServer(asyncListener(async (req, res) => {
-    const body = await read(req);
-    const path = (req.url ?? '').split('?')[0];
-    const json = (status: number, value: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(value));
-    };
-    if (path === '/api/v1/token' || path === '/tenant/oauth2/v2.0/token') {
-      state.tokenRequests += 1;
-      if (state.hold) await state.hold;
-      if (path !== '/api/v1/token' && new URLSearchParams(body).get('client_secret') !== secret) {
-        return json(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+  const server = createServer(
+    asyncListener(async (req, res) => {
+      const body = await read(req);
+      const path = (req.url ?? '').split('?')[0];
+      const json = (status: number, value: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(value));
+      };
+      if (path === '/api/v1/token' || path === '/tenant/oauth2/v2.0/token') {
+        state.tokenRequests += 1;
+        if (state.hold) await state.hold;
+        if (path !== '/api/v1/token' && new URLSearchParams(body).get('client_secret') !== secret) {
+          return json(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+        }
+        const token = `issued-token-${++issued}-0123456789abcdef`;
+        tokens.push(token);
+        return json(200, { access_token: token, expires_in: 3599, token_type: 'Bearer' });
       }
-      const token = `issued-token-${++issued}-0123456789abcdef`;
-      tokens.push(token);
-      return json(200, { access_token: token, expires_in: 3599, token_type: 'Bearer' });
-    }
-    const token = req.headers.authorization?.replace(/^Bearer /, '');
-    if (token === undefined || !tokens.includes(token) || refused.has(token)) return json(401, { error: 'invalid_token' });
-    return json(200, { ok: true });
-  }));
+      const token = req.headers.authorization?.replace(/^Bearer /, '');
+      if (token === undefined || !tokens.includes(token) || refused.has(token)) return json(401, { error: 'invalid_token' });
+      return json(200, { ok: true });
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

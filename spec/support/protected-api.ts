@@ -70,7 +70,14 @@ export async function startProtectedApi(verify: VerifyToken, { echoClaims = DEFA
 /** Entra-style JWTs: signature from the issuer's JWKS, issuer, audience and expiry, with jose. */
 export function startJwtApi({ issuer, jwksUri, audience, echoClaims }: { issuer: string; jwksUri: string; audience: string | string[] } & EchoOptions) {
   const jwks = createRemoteJWKSet(new URL(jwksUri));
-  return startProtectedApi((token) => jwtVerify(token, jwks, { issuer, audience }).then((r) => r.payload, () => null), { echoClaims });
+  return startProtectedApi(
+    (token) =>
+      jwtVerify(token, jwks, { issuer, audience }).then(
+        (r) => r.payload,
+        () => null,
+      ),
+    { echoClaims },
+  );
 }
 
 /** Tokens of the Texas-faithful server, checked by the server's own verify. */

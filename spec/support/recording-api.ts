@@ -20,24 +20,26 @@ export async function startRecordingApi() {
   const seen: SeenRequest[] = [];
   const refused = new Set<string>();
   const state = { requireToken: false, statuses: [] as number[] };
-  const server = createServer(asyncListener(async (req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const header = req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
-    const entry: SeenRequest = {
-      method: req.method ?? '',
-      url: req.url ?? '',
-      token,
-      contentType: req.headers['content-type'],
-      body: Buffer.concat(chunks).toString(),
-    };
-    seen.push(entry);
-    const refuse = (token !== undefined && refused.has(token)) || (state.requireToken && token === undefined);
-    const status = state.statuses.shift() ?? (refuse ? 401 : 200); // scripted statuses first
-    res.writeHead(status, { 'content-type': 'application/json', ...(status === 401 ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {}) });
-    res.end(JSON.stringify({ status, ...entry }));
-  }));
+  const server = createServer(
+    asyncListener(async (req: IncomingMessage, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const header = req.headers.authorization;
+      const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+      const entry: SeenRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        token,
+        contentType: req.headers['content-type'],
+        body: Buffer.concat(chunks).toString(),
+      };
+      seen.push(entry);
+      const refuse = (token !== undefined && refused.has(token)) || (state.requireToken && token === undefined);
+      const status = state.statuses.shift() ?? (refuse ? 401 : 200); // scripted statuses first
+      res.writeHead(status, { 'content-type': 'application/json', ...(status === 401 ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {}) });
+      res.end(JSON.stringify({ status, ...entry }));
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

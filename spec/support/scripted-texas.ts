@@ -16,17 +16,19 @@ export async function startScriptedTexas(answer: (body: Record<string, unknown>)
   const hanging = new Set<ServerResponse>();
   let gate: Promise<void> | undefined;
   let script = answer;
-  const server = createServer(asyncListener(async (req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>;
-    bodies.push(body);
-    if (gate) await gate;
-    const reply = script(body);
-    if (reply === 'hang') return void hanging.add(res);
-    res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-    res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
-  }));
+  const server = createServer(
+    asyncListener(async (req: IncomingMessage, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>;
+      bodies.push(body);
+      if (gate) await gate;
+      const reply = script(body);
+      if (reply === 'hang') return void hanging.add(res);
+      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+      res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+    }),
+  );
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/introspect`;

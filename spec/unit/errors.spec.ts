@@ -1,14 +1,6 @@
 import { expect } from 'chai';
 import { inspect } from 'node:util';
-import {
-  LOCAL_ERROR_CODES,
-  OAUTH_ERROR_CODES,
-  TokenError,
-  codeForOAuthError,
-  failureFields,
-  isTokenError,
-  type TokenErrorCode,
-} from '../../lib/errors.js';
+import { LOCAL_ERROR_CODES, OAUTH_ERROR_CODES, TokenError, codeForOAuthError, failureFields, isTokenError, type TokenErrorCode } from '../../lib/errors.js';
 
 describe('TokenError', () => {
   const error = new TokenError('invalid_client', 'token request for api://x/.default failed: 401 invalid_client', {

@@ -40,9 +40,7 @@ describe('events (diagnostics_channel)', () => {
   });
 
   it('publishes a served event for every token, telling cache hits from waits, and a request event per fetch', async () => {
-    nock('http://127.0.0.1:7164')
-      .post('/api/v1/token')
-      .reply(200, { access_token: 'secret-token-value', expires_in: 3599, token_type: 'Bearer' });
+    nock('http://127.0.0.1:7164').post('/api/v1/token').reply(200, { access_token: 'secret-token-value', expires_in: 3599, token_type: 'Bearer' });
     const events = record();
     const source = texas({ endpoint: 'http://127.0.0.1:7164/api/v1/token' });
     await source.getToken(SCOPE);
@@ -176,5 +174,4 @@ describe('events (diagnostics_channel)', () => {
       served.restore();
     }
   });
-
 });

@@ -171,7 +171,7 @@ describe('a user context carried into another request by a pooled callback clien
     expect(exchangesSent(), 'an exchange was sent from the ended context').to.equal(exchanges);
   }
 
-  it('behind captureUserToken() (Express): an exchange in the callback fails with no_user_token, never with the opener\'s token', async () => {
+  it("behind captureUserToken() (Express): an exchange in the callback fails with no_user_token, never with the opener's token", async () => {
     app = await expressApp(captureUserToken());
     await expectNeverBob();
   });
@@ -186,7 +186,7 @@ describe('a user context carried into another request by a pooled callback clien
     await expectNeverBob();
   });
 
-  describe('with the request\'s user passed explicitly, token: { user }', () => {
+  describe("with the request's user passed explicitly, token: { user }", () => {
     /** Both users, in both orders: each gets their own data, whoever opened the connection. */
     async function expectEachTheirOwn(): Promise<void> {
       expect(await get(bob)).to.deep.equal({ status: 200, body: { sub: 'bob' } });

@@ -58,8 +58,7 @@ describe('tokenFetch({ source, scope, origins })', () => {
     counting = countingSource();
   });
 
-  const fetchApi = (options: Partial<Parameters<typeof tokenFetch>[0]> = {}) =>
-    tokenFetch({ source: counting.source, scope: SCOPE, origins: [api.url], ...options });
+  const fetchApi = (options: Partial<Parameters<typeof tokenFetch>[0]> = {}) => tokenFetch({ source: counting.source, scope: SCOPE, origins: [api.url], ...options });
 
   describe('where the token goes', () => {
     it('sets Authorization: Bearer with a token for the scope, on a URL, a string and a Request', async () => {
@@ -235,7 +234,13 @@ describe('tokenFetch({ source, scope, origins })', () => {
     it('does not retry a request whose caller aborted', async () => {
       api.refused.add(`${SCOPE}#1`);
       const controller = new AbortController();
-      const send = fetchApi({ fetch: async (input, init) => { const r = await fetch(input, init); controller.abort(); return r; } });
+      const send = fetchApi({
+        fetch: async (input, init) => {
+          const r = await fetch(input, init);
+          controller.abort();
+          return r;
+        },
+      });
       const response = await send(`${api.url}/aborted`, { signal: controller.signal });
       expect(response.status).to.equal(401);
       expect(api.seen).to.have.length(1);

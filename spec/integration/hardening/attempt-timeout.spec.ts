@@ -55,7 +55,11 @@ describe('attemptTimeout: a whole attempt, body included', function () {
 
   const source = (options: { attemptTimeout?: number; retries?: number; timeout?: number }) =>
     clientCredentials({ tokenEndpoint: url, clientId: 'c', clientSecret: 'attempt-secret', ...options });
-  const failure = (promise: Promise<unknown>) => promise.then(() => expect.fail('should have failed'), (e: unknown) => e as TokenError);
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => expect.fail('should have failed'),
+      (e: unknown) => e as TokenError,
+    );
 
   it('cuts an answer that trickles after its headers, and retries it: 1 + retries attempts, code timeout', async () => {
     behaviour = trickle;

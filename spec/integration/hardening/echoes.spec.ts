@@ -31,7 +31,10 @@ const lowerHex = (text: string) => text.replace(/%[0-9A-F]{2}/g, (m) => m.toLowe
 const ECHOES: [string, Echo][] = [
   ['the raw body in error_description', (_c, raw) => json(400, { error: 'invalid_request', error_description: `AADSTS900144: body was ${raw}` })],
   ['the raw body, lower-case hex, in error_description', (_c, raw) => json(400, { error: 'invalid_request', error_description: `got ${lowerHex(raw)}` })],
-  ['the raw body, form-decoded, in error_description', (_c, raw) => json(400, { error: 'invalid_request', error_description: `got ${decodeURIComponent(raw.replace(/\+/g, ' '))}` })],
+  [
+    'the raw body, form-decoded, in error_description',
+    (_c, raw) => json(400, { error: 'invalid_request', error_description: `got ${decodeURIComponent(raw.replace(/\+/g, ' '))}` }),
+  ],
   [
     'the raw body on later lines of error_description (as Entra adds a trace)',
     (_c, raw) => json(401, { error: 'invalid_client', error_description: `AADSTS7000215: Invalid client secret provided.\r\nRequest: ${raw}\r\nTrace ID: x` }),
@@ -71,19 +74,21 @@ describe('an endpoint that echoes what it was sent: no secret in any of its form
     nock.restore(); // a real server: the echo is of the bytes on the wire
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
     jwk = { ...(await exportJWK(privateKey)), kid: 'echoes' };
-    server = createServer(asyncListener(async (req: IncomingMessage, res) => {
-      let raw = '';
-      for await (const chunk of req) raw += chunk;
-      const parsed = String(req.headers['content-type']).startsWith('application/json')
-        ? (JSON.parse(raw) as Record<string, string>)
-        : Object.fromEntries(new URLSearchParams(raw));
-      const credential = parsed.client_secret ?? parsed.client_assertion ?? parsed.user_token ?? '';
-      if (parsed.client_assertion) assertions.push(parsed.client_assertion);
-      received.push(raw);
-      const answer = echo(credential, raw);
-      res.writeHead(answer.status, { 'content-type': answer.type ?? 'application/json' });
-      res.end(answer.text);
-    }));
+    server = createServer(
+      asyncListener(async (req: IncomingMessage, res) => {
+        let raw = '';
+        for await (const chunk of req) raw += chunk;
+        const parsed = String(req.headers['content-type']).startsWith('application/json')
+          ? (JSON.parse(raw) as Record<string, string>)
+          : Object.fromEntries(new URLSearchParams(raw));
+        const credential = parsed.client_secret ?? parsed.client_assertion ?? parsed.user_token ?? '';
+        if (parsed.client_assertion) assertions.push(parsed.client_assertion);
+        received.push(raw);
+        const answer = echo(credential, raw);
+        res.writeHead(answer.status, { 'content-type': answer.type ?? 'application/json' });
+        res.end(answer.text);
+      }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -151,7 +156,9 @@ describe('an endpoint that echoes what it was sent: no secret in any of its form
 
   it('keeps what is not secret: an echoed body without a secret stays readable', async () => {
     echo = (_c, raw) => json(400, { error: 'invalid_target', error_description: `unknown target in ${raw}`, trace_id: 'trace-1' });
-    const error = (await texas({ endpoint: `${base}/token`, ...http }).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+    const error = (await texas({ endpoint: `${base}/token`, ...http })
+      .getToken(SCOPE)
+      .catch((e: unknown) => e)) as TokenError;
     expect(error.description).to.equal(`unknown target in {"identity_provider":"entra_id","target":"${SCOPE}"}`);
     expect(error.traceId).to.equal('trace-1');
   });

@@ -82,7 +82,10 @@ describe('where tokens go', () => {
     // The hook the http adapter calls before each hop, driven directly: newer axios strips the header
     // on its own, so the redirect above cannot tell whether ours does.
     const seen: InternalAxiosRequestConfig[] = [];
-    const instance = axios.create({ baseURL: 'https://api.example', adapter: async (config) => (seen.push(config), { data: {}, status: 200, statusText: 'OK', headers: {}, config }) });
+    const instance = axios.create({
+      baseURL: 'https://api.example',
+      adapter: async (config) => (seen.push(config), { data: {}, status: 200, statusText: 'OK', headers: {}, config }),
+    });
     attachToken(instance, { source, scope: SCOPE });
     await instance.get('/x');
     const hop = (href: string) => {
@@ -195,7 +198,9 @@ describe('where tokens go', () => {
       () => texas({ endpoint: 'http://texas.example/api/v1/token' }),
       () => clientCredentials({ tokenEndpoint: 'http://login.example/t/token', clientId: 'c', clientSecret: 's' }),
     ]) {
-      expect(make).to.throw(TokenError, /plain http/).with.property('code', 'configuration');
+      expect(make)
+        .to.throw(TokenError, /plain http/)
+        .with.property('code', 'configuration');
     }
     expect(() => clientCredentials({ tokenEndpoint: 'http://login.example/t/token', clientId: 'c', clientSecret: 's', allowInsecure: true })).to.not.throw();
     for (const endpoint of ['http://127.0.0.1:7164/api/v1/token', 'http://localhost:7164/api/v1/token', 'http://[::1]:7164/api/v1/token']) {
@@ -204,7 +209,7 @@ describe('where tokens go', () => {
   });
 });
 
-describe('a token goes only to an origin the user named: the baseURL\'s, or one in origins', () => {
+describe("a token goes only to an origin the user named: the baseURL's, or one in origins", () => {
   let api: Awaited<ReturnType<typeof startRecordingApi>>;
   let other: Awaited<ReturnType<typeof startRecordingApi>>;
   let minted: number;
@@ -416,7 +421,13 @@ describe('a token goes only to an origin the user named: the baseURL\'s, or one 
 
     it('knows which axios releases honour allowAbsoluteUrls: false (1.8.2 and later)', () => {
       expect(['1.7.9', '1.8.1', '1.8.2', '1.13.6', '1.21.1', '2.0.0', undefined].map(honoursAllowAbsoluteUrls)).to.deep.equal([
-        false, false, true, true, true, true, false,
+        false,
+        false,
+        true,
+        true,
+        true,
+        true,
+        false,
       ]);
     });
   });

@@ -11,7 +11,11 @@ import { clientCredentials } from '../../../lib/sources/client-credentials.js';
 const SCOPE = 'api://dev-gcp.team.api/.default';
 const SECRET = 'fault-secret-8d2a41';
 const GOOD = { access_token: 'good-token', expires_in: 3599, token_type: 'Bearer' };
-const failure = (promise: Promise<unknown>) => promise.then(() => expect.fail('should have failed'), (e: unknown) => e as TokenError);
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => expect.fail('should have failed'),
+    (e: unknown) => e as TokenError,
+  );
 
 function noSecret(error: unknown): void {
   expect(inspect(error, { depth: Infinity, showHidden: true })).to.not.include(SECRET);
@@ -55,7 +59,9 @@ describe('token endpoint faults', function () {
     it('ends a hanging endpoint in code timeout, within the deadline', async () => {
       const before = hangingHits;
       const error = await failure(
-        clientCredentials({ tokenEndpoint: `${url(hanging)}/token`, clientId: 'c', clientSecret: SECRET, attemptTimeout: 200, retries: 5, timeout: 1_000 }).getToken(SCOPE),
+        clientCredentials({ tokenEndpoint: `${url(hanging)}/token`, clientId: 'c', clientSecret: SECRET, attemptTimeout: 200, retries: 5, timeout: 1_000 }).getToken(
+          SCOPE,
+        ),
       );
       expect(error).to.be.instanceOf(TokenError);
       expect(error.code).to.equal('timeout');
@@ -69,16 +75,16 @@ describe('token endpoint faults', function () {
 
     it('retries attempts that time out, each with its own timeout', async () => {
       const error = await failure(
-        clientCredentials({ tokenEndpoint: `${url(hanging)}/token`, clientId: 'c', clientSecret: SECRET, attemptTimeout: 100, retries: 1, timeout: 10_000 }).getToken(SCOPE),
+        clientCredentials({ tokenEndpoint: `${url(hanging)}/token`, clientId: 'c', clientSecret: SECRET, attemptTimeout: 100, retries: 1, timeout: 10_000 }).getToken(
+          SCOPE,
+        ),
       );
       expect(error.code).to.equal('timeout');
       expect(error.message).to.include('no complete answer within 100 ms, 1 retries');
     });
 
     it('does not follow a redirect: the secret never reaches another host', async () => {
-      const error = await failure(
-        clientCredentials({ tokenEndpoint: `${url(redirecting)}/token`, clientId: 'c', clientSecret: SECRET, retries: 0 }).getToken(SCOPE),
-      );
+      const error = await failure(clientCredentials({ tokenEndpoint: `${url(redirecting)}/token`, clientId: 'c', clientSecret: SECRET, retries: 0 }).getToken(SCOPE));
       expect(error).to.include({ code: 'bad_response', status: 307 });
       expect(error.message).to.include('redirects are not followed');
       expect(targetHits).to.equal(0);

@@ -213,7 +213,9 @@ describe('introspection(options).validate(token)', () => {
 
   it('keeps refusals apart: a flood of bad tokens never evicts an active result', async () => {
     const good = fakeJwt({ sub: 'good' });
-    texas.script((body) => (body.token === good ? active({ sub: 'alice', exp: exp(3600) })() : { status: 200, body: { active: false, error: 'invalid token: InvalidSignature' } }));
+    texas.script((body) =>
+      body.token === good ? active({ sub: 'alice', exp: exp(3600) })() : { status: 200, body: { active: false, error: 'invalid token: InvalidSignature' } },
+    );
     const v = validator({ maxEntries: 10 });
     await v.validate(good);
     for (let i = 0; i < 50; i++) await v.validate(fakeJwt({ jti: `junk-${i}` }));
@@ -251,9 +253,7 @@ describe('introspection(options).validate(token)', () => {
     const errors = await Promise.all([rejection(v.validate(token)), rejection(v.validate(token))]);
     expect(errors[0]).to.not.equal(errors[1]);
     expect(errors[0]).to.deep.include({ code: 'server_error', status: 500, endpoint: texas.endpoint });
-    expect(errors[0].message).to.equal(
-      `introspection of a token (entra_id) failed: 500 server_error: Upstream request failed (${texas.endpoint})`,
-    );
+    expect(errors[0].message).to.equal(`introspection of a token (entra_id) failed: 500 server_error: Upstream request failed (${texas.endpoint})`);
     expect(texas.count).to.equal(1);
     texas.script(active({ sub: 'alice', exp: exp(3600) }));
     expect((await v.validate(token)).active).to.equal(true);
@@ -347,7 +347,9 @@ describe('introspection(options).validate(token)', () => {
 
   it('rejects a token that is not a string with a TypeError', async () => {
     let error: unknown;
-    await validator().validate(42 as unknown as string).catch((e: unknown) => (error = e));
+    await validator()
+      .validate(42 as unknown as string)
+      .catch((e: unknown) => (error = e));
     expect(error).to.be.instanceOf(TypeError);
   });
 
@@ -355,7 +357,9 @@ describe('introspection(options).validate(token)', () => {
     const saved = process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT;
     delete process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT;
     try {
-      expect(() => introspection()).to.throw(/NAIS_TOKEN_INTROSPECTION_ENDPOINT/).with.property('code', 'configuration');
+      expect(() => introspection())
+        .to.throw(/NAIS_TOKEN_INTROSPECTION_ENDPOINT/)
+        .with.property('code', 'configuration');
     } finally {
       if (saved !== undefined) process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT = saved;
     }

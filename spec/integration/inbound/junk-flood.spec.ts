@@ -188,7 +188,7 @@ describe(`a junk flood against requireToken(): ${JUNK.toLocaleString('en')} dist
     const before = proxy.stats.requests;
     const { outcomes, legit } = await flood(JUNK_OVER_HTTP, (i) => junk(JUNK + i), overHttp, legitimate);
     expect(outcomes).to.deep.equal({ '401 Bearer error="invalid_token"': JUNK_OVER_HTTP });
-    expect(proxy.stats.requests - before, 'introspections: the caller\'s one only').to.equal(1);
+    expect(proxy.stats.requests - before, "introspections: the caller's one only").to.equal(1);
     expect(introspections(legitimate)).to.equal(1);
     expect(legit.ok).to.equal(legit.calls);
   });
@@ -200,11 +200,16 @@ describe(`a junk flood against requireToken(): ${JUNK.toLocaleString('en')} dist
     Object.assign(stats, { maxInFlight: 0, maxOpenSockets: stats.openSockets });
     // A JWS's shape, this provider's kid and a fresh exp: only Texas can tell the signature is forged.
     const iat = Math.floor(Date.now() / 1000);
-    const tokens = Array.from({ length: FORGED }, (_, i) => fakeJwt({ jti: `forged-${i}`, iss: 'forger', aud: 'anyone', iat, exp: iat + 3600 }, { kid: 'entra_id', alg: 'ES256' }));
+    const tokens = Array.from({ length: FORGED }, (_, i) =>
+      fakeJwt({ jti: `forged-${i}`, iss: 'forger', aud: 'anyone', iat, exp: iat + 3600 }, { kid: 'entra_id', alg: 'ES256' }),
+    );
     const { outcomes, legit } = await flood(FORGED, (i) => tokens[i]!, toValidator, legitimate);
     expect(outcomes).to.deep.equal({ inactive: FORGED });
     const asked = new Set(texas.requests.filter((r) => r.path === '/api/v1/introspect').map((r) => r.body.token));
-    expect(tokens.filter((token) => !asked.has(token)), 'forged tokens Texas was not asked about').to.deep.equal([]);
+    expect(
+      tokens.filter((token) => !asked.has(token)),
+      'forged tokens Texas was not asked about',
+    ).to.deep.equal([]);
     expect(stats.maxInFlight, 'introspections in flight at once').to.be.at.most(CONCURRENCY);
     expect(stats.maxOpenSockets, 'sockets to Texas open at once').to.be.at.most(CONCURRENCY);
     expect(introspections(legitimate), "the caller's result never evicted: Texas asked once").to.equal(1);

@@ -226,7 +226,7 @@ describe('requireToken() and requireTokenKoa() (integration, Texas-faithful serv
         expect((await get(`${app.url}/async/me`, `Bearer ${reader}`)).status).to.equal(200);
       });
 
-      it("calls the downstream API on behalf of the caller: it sees the exchanged token for that user", async () => {
+      it('calls the downstream API on behalf of the caller: it sees the exchanged token for that user', async () => {
         const token = await texas.mintUserToken('bob');
         const answer = await get(`${app.url}/api/downstream`, `Bearer ${token}`, { 'x-request-id': 'bob-1' });
         expect(answer.status).to.equal(200);
@@ -241,7 +241,9 @@ describe('requireToken() and requireTokenKoa() (integration, Texas-faithful serv
         const before = introspections();
         const requests = users.flatMap((user) => Array.from({ length: 10 }, (_, n) => ({ user, id: `${user.sub}/${n}` })));
         requests.sort(() => Math.random() - 0.5);
-        const answers = await Promise.all(requests.map(({ user, id }) => get(`${app.url}/api/downstream`, `Bearer ${user.token}`, { 'x-request-id': id }).then((a) => ({ a, user }))));
+        const answers = await Promise.all(
+          requests.map(({ user, id }) => get(`${app.url}/api/downstream`, `Bearer ${user.token}`, { 'x-request-id': id }).then((a) => ({ a, user }))),
+        );
         for (const { a, user } of answers) {
           expect(a.status).to.equal(200);
           expect(JSON.parse(a.text)).to.deep.equal({ me: user.sub, downstream: user.sub });

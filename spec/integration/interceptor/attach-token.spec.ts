@@ -58,11 +58,7 @@ describe('attachToken(api, { source, scope })', () => {
     await scoped.get('/b', { token: { scope: 'api://request/.default' } });
     attachToken(instance, { source: counting.source, scope: 'api://option/.default' });
     await instance.get('/c');
-    expect(api.seen.map((r) => r.token?.split('#')[0])).to.deep.equal([
-      'api://instance/.default',
-      'api://request/.default',
-      'api://option/.default',
-    ]);
+    expect(api.seen.map((r) => r.token?.split('#')[0])).to.deep.equal(['api://instance/.default', 'api://request/.default', 'api://option/.default']);
   });
 
   it('maps URLs to scopes with a scope function', async () => {
@@ -448,7 +444,10 @@ describe('the request option token: false, undefined/null, or { scope?: string }
     const wrong = axios.create({ baseURL: api.url, token: 'api://x/.default' as never });
     attachToken(wrong, { source: counting.source, scope: SCOPE });
     const error = await wrong.get('/things').catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(TypeError).with.property('message').that.matches(/^axios-m2m: expected the request option token to be/);
+    expect(error)
+      .to.be.instanceOf(TypeError)
+      .with.property('message')
+      .that.matches(/^axios-m2m: expected the request option token to be/);
     expect(api.seen).to.deep.equal([]);
   });
 

@@ -52,7 +52,8 @@ function views(error: AxiosError): Record<string, string> {
 
 function expectNoToken(error: AxiosError, tokens: string[]): void {
   for (const [view, text] of Object.entries(views(error))) {
-    for (const token of tokens) expect(text.includes(token), `${view} shows ${token}: ${text.slice(Math.max(0, text.indexOf(token) - 1500), text.indexOf(token) + 50)}`).to.equal(false);
+    for (const token of tokens)
+      expect(text.includes(token), `${view} shows ${token}: ${text.slice(Math.max(0, text.indexOf(token) - 1500), text.indexOf(token) + 50)}`).to.equal(false);
   }
 }
 

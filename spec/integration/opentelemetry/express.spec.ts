@@ -70,7 +70,7 @@ describe('axios-m2m/opentelemetry through an Express route', () => {
     expect(sdk.spans().filter((s) => s.spanContext().traceId === two!.spanContext().traceId)).to.deep.equal([two]);
   });
 
-  it('shows a fetch shared by concurrent requests in the first one\'s trace and a linked wait in the others\'', async () => {
+  it("shows a fetch shared by concurrent requests in the first one's trace and a linked wait in the others'", async () => {
     const release = new Promise<void>((resolve) => (allArrived = resolve));
     world.state.hold = release.then(() => new Promise((resolve) => setTimeout(resolve, 20)));
     const statuses = await Promise.all([1, 2, 3].map(async () => (await fetch(`${base}/things`)).status));

@@ -231,7 +231,11 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
       });
       const [exchange] = sdk.spansNamed(SPAN_NAMES.exchange);
       expect(parentOf(exchange!)).to.equal(idOf(sdk.spansNamed('caller')[0]!));
-      expect(exchange!.attributes).to.deep.include({ 'axios_m2m.source': 'on_behalf_of', 'http.request.method': 'POST', 'url.full': `${world.origin}/api/v1/token/exchange` });
+      expect(exchange!.attributes).to.deep.include({
+        'axios_m2m.source': 'on_behalf_of',
+        'http.request.method': 'POST',
+        'url.full': `${world.origin}/api/v1/token/exchange`,
+      });
     });
 
     it('records an introspection that asked Texas, as a child of the active span, and none for a cached answer', async () => {
@@ -240,7 +244,15 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
       sdk.tracer.startActiveSpan('inbound', (span) => {
         channel.publish({ identityProvider: 'tokenx', endpoint: `${world.origin}/api/v1/introspect`, fromCache: false, duration: 12, outcome: 'active' });
         channel.publish({ identityProvider: 'tokenx', fromCache: true, duration: 0, outcome: 'active' });
-        channel.publish({ identityProvider: 'entra_id', endpoint: `${world.origin}/api/v1/introspect`, fromCache: false, duration: 3, outcome: 'error', code: 'server_error', status: 503 });
+        channel.publish({
+          identityProvider: 'entra_id',
+          endpoint: `${world.origin}/api/v1/introspect`,
+          fromCache: false,
+          duration: 3,
+          outcome: 'error',
+          code: 'server_error',
+          status: 503,
+        });
         channel.publish({ identityProvider: 'tokenx', endpoint: `${world.origin}/api/v1/introspect`, fromCache: false, duration: 4, outcome: 'inactive' });
         span.end();
       });
@@ -310,12 +322,8 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
       await failed.promise;
       diagnosticsChannel.channel('axios-m2m:request:retry').publish({ scope: SCOPE, status: 401, method: 'GET', path: '/x', refreshed: false, duration: 1 });
       const all = await sdk.metrics();
-      expect(points(all, METRIC_NAMES.refreshFailures)).to.deep.equal([
-        { attributes: { 'axios_m2m.source': 'custom', 'error.type': 'server_error' }, value: 1 },
-      ]);
-      expect(points(all, METRIC_NAMES.retries)).to.deep.equal([
-        { attributes: { 'http.response.status_code': 401, 'axios_m2m.refreshed': false }, value: 1 },
-      ]);
+      expect(points(all, METRIC_NAMES.refreshFailures)).to.deep.equal([{ attributes: { 'axios_m2m.source': 'custom', 'error.type': 'server_error' }, value: 1 }]);
+      expect(points(all, METRIC_NAMES.retries)).to.deep.equal([{ attributes: { 'http.response.status_code': 401, 'axios_m2m.refreshed': false }, value: 1 }]);
       expect(points(all, METRIC_NAMES.tokenRequests).map((p) => p.attributes['axios_m2m.reason'])).to.deep.equal(['miss', 'ahead']);
     });
 
@@ -353,7 +361,13 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
       await source.getToken(SCOPE);
       expect(sdk.spans()).to.deep.equal([]);
       expect(points(await sdk.metrics(), METRIC_NAMES.cacheLookups)).to.deep.equal([]);
-      for (const name of ['axios-m2m:token:request', 'axios-m2m:token:served', 'axios-m2m:refresh:error', 'axios-m2m:request:retry', 'axios-m2m:introspection:validate']) {
+      for (const name of [
+        'axios-m2m:token:request',
+        'axios-m2m:token:served',
+        'axios-m2m:refresh:error',
+        'axios-m2m:request:retry',
+        'axios-m2m:introspection:validate',
+      ]) {
         expect(diagnosticsChannel.channel(name).hasSubscribers, name).to.equal(false);
       }
       start();
@@ -363,7 +377,10 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
 
     it('refuses a second instrument() while one is active, naming the way out', () => {
       start();
-      expect(() => instrument()).to.throw(TypeError, 'instrument(): axios-m2m is already instrumented; call the function the first instrument() returned to stop it first');
+      expect(() => instrument()).to.throw(
+        TypeError,
+        'instrument(): axios-m2m is already instrumented; call the function the first instrument() returned to stop it first',
+      );
     });
 
     it('rejects options that are not providers with a TypeError', () => {
@@ -378,7 +395,11 @@ describe('axios-m2m/opentelemetry: instrument()', () => {
       try {
         stop = instrument({
           tracerProvider: sdk.tracerProvider,
-          meterProvider: { getMeter: () => { throw new Error('meter broke'); } },
+          meterProvider: {
+            getMeter: () => {
+              throw new Error('meter broke');
+            },
+          },
         });
         const token = await texas({ endpoint: world.texasEndpoint }).getToken(SCOPE);
         expect(token.token).to.match(/^issued-token-/);

@@ -39,7 +39,7 @@ describe('the ESM and the CommonJS build in one process', function () {
     expect(findings.copies).to.equal(true);
   });
 
-  it("exchanges the token of a request that requireToken() from one copy let through, with onBehalfOf() from the other", () => {
+  it('exchanges the token of a request that requireToken() from one copy let through, with onBehalfOf() from the other', () => {
     expect(findings.exchange).to.deep.equal({
       status: 200,
       body: { token: 'obo-for-user-token-a' },

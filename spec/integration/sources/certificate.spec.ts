@@ -48,7 +48,13 @@ describe('clientCredentials({ certificate }) against the Entra ID endpoint', () 
     await clientCredentials({ tokenEndpoint: server.entraTokenEndpoint, clientId, certificate, allowInsecure: true }).getToken(SCOPE);
     const header = decodeProtectedHeader(String(server.requests.at(-1)!.body.client_assertion));
     expect(header.x5c).to.deep.equal([issued.cert, ca.cert].map((pem) => new X509Certificate(pem).raw.toString('base64')));
-    const without = clientCredentials({ tokenEndpoint: server.entraTokenEndpoint, clientId, certificate: { ...certificate, sendChain: false }, allowInsecure: true, retries: 0 });
+    const without = clientCredentials({
+      tokenEndpoint: server.entraTokenEndpoint,
+      clientId,
+      certificate: { ...certificate, sendChain: false },
+      allowInsecure: true,
+      retries: 0,
+    });
     const error = await without.getToken(SCOPE).catch((e: unknown) => e as TokenError);
     expect(error).to.include({ code: 'invalid_client', status: 401 });
     expect((error as TokenError).errorCodes).to.deep.equal([700027]);
@@ -81,9 +87,18 @@ describe('clientCredentials({ certificate }) against the Entra ID endpoint', () 
     const dir = mkdtempSync(join(tmpdir(), 'axios-m2m-cert-env-'));
     try {
       const clientId = server.registerEntraClient({ certificates: [leaf.cert] });
-      for (const [name, content, chain] of [['a.pem', `${leaf.key}${leaf.cert}`, '1'], ['b.pem', `${leaf.cert}${leaf.key}`, 'false']] as const) {
+      for (const [name, content, chain] of [
+        ['a.pem', `${leaf.key}${leaf.cert}`, '1'],
+        ['b.pem', `${leaf.cert}${leaf.key}`, 'false'],
+      ] as const) {
         writeFileSync(join(dir, name), content);
-        const env = { AZURE_TENANT_ID: server.tenantId, AZURE_CLIENT_ID: clientId, AZURE_AUTHORITY_HOST: server.url, AZURE_CLIENT_CERTIFICATE_PATH: join(dir, name), AZURE_CLIENT_SEND_CERTIFICATE_CHAIN: chain };
+        const env = {
+          AZURE_TENANT_ID: server.tenantId,
+          AZURE_CLIENT_ID: clientId,
+          AZURE_AUTHORITY_HOST: server.url,
+          AZURE_CLIENT_CERTIFICATE_PATH: join(dir, name),
+          AZURE_CLIENT_SEND_CERTIFICATE_CHAIN: chain,
+        };
         await fromEnv({ env, allowInsecure: true }).getToken(SCOPE);
         const header = decodeProtectedHeader(String(server.requests.at(-1)!.body.client_assertion));
         expect(header['x5t#S256']).to.equal(thumbprint(leaf.cert));

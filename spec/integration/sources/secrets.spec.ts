@@ -79,7 +79,11 @@ describe('no secrets or tokens in token errors', function () {
     totalFound += found.size;
     expect([...found], 'secret bytes found in a TokenError').to.deep.equal([]);
   }
-  const failure = (promise: Promise<unknown>) => promise.then(() => expect.fail('should have failed'), (e: unknown) => e);
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => expect.fail('should have failed'),
+      (e: unknown) => e,
+    );
 
   before(async () => {
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });

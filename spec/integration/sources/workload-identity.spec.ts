@@ -112,7 +112,12 @@ describe('workloadIdentity() against the Entra ID endpoint of the testing server
       const env = { AZURE_FEDERATED_TOKEN_FILE: file, AZURE_CLIENT_ID: server.entraClient.clientId, AZURE_TENANT_ID: server.tenantId, AZURE_AUTHORITY_HOST: host };
       expect((await fromEnv({ env, allowInsecure: true }).getToken(SCOPE)).token).to.be.a('string');
     }
-    const sdk = { AZURE_CLIENT_SECRET: server.entraClient.clientSecret, AZURE_CLIENT_ID: server.entraClient.clientId, AZURE_TENANT_ID: server.tenantId, AZURE_AUTHORITY_HOST: server.url };
+    const sdk = {
+      AZURE_CLIENT_SECRET: server.entraClient.clientSecret,
+      AZURE_CLIENT_ID: server.entraClient.clientId,
+      AZURE_TENANT_ID: server.tenantId,
+      AZURE_AUTHORITY_HOST: server.url,
+    };
     expect((await fromEnv({ env: sdk, allowInsecure: true }).getToken(SCOPE)).token).to.be.a('string');
     expect(() => fromEnv({ env: { AZURE_FEDERATED_TOKEN_FILE: file } })).to.throw(TokenError, /AZURE_TENANT_ID and AZURE_CLIENT_ID are not set/);
   });
@@ -155,7 +160,12 @@ describe('clientCredentials({ clientAssertion }) against the Entra ID endpoint',
 
   it('keeps a refused assertion out of every view of the error', async () => {
     const assertion = await server.mintServiceAccountToken({ subject: 'system:serviceaccount:team:stranger' });
-    const source = clientCredentials({ tokenEndpoint: server.entraTokenEndpoint, clientId: server.entraClient.clientId, allowInsecure: true, clientAssertion: () => assertion });
+    const source = clientCredentials({
+      tokenEndpoint: server.entraTokenEndpoint,
+      clientId: server.entraClient.clientId,
+      allowInsecure: true,
+      clientAssertion: () => assertion,
+    });
     const error = await failure(source.getToken(SCOPE));
     expect(error).to.include({ code: 'invalid_request', status: 400 });
     for (const view of views(error)) {
@@ -165,7 +175,11 @@ describe('clientCredentials({ clientAssertion }) against the Entra ID endpoint',
   });
 
   it('refuses clientAssertion beside clientSecret, and a callback that is not a function', () => {
-    expect(() => clientCredentials({ tokenEndpoint: server.entraTokenEndpoint, clientId: 'c', allowInsecure: true, clientSecret: 's', clientAssertion: () => 'x' })).to.throw(TokenError, /give one of clientSecret, privateJwk and clientAssertion/);
-    expect(() => clientCredentials({ tokenEndpoint: server.entraTokenEndpoint, clientId: 'c', allowInsecure: true, clientAssertion: 'jwt' as never })).to.throw(/clientAssertion/);
+    expect(() =>
+      clientCredentials({ tokenEndpoint: server.entraTokenEndpoint, clientId: 'c', allowInsecure: true, clientSecret: 's', clientAssertion: () => 'x' }),
+    ).to.throw(TokenError, /give one of clientSecret, privateJwk and clientAssertion/);
+    expect(() => clientCredentials({ tokenEndpoint: server.entraTokenEndpoint, clientId: 'c', allowInsecure: true, clientAssertion: 'jwt' as never })).to.throw(
+      /clientAssertion/,
+    );
   });
 });

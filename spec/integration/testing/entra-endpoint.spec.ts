@@ -27,7 +27,9 @@ function expectEntraError(answer: Answer, status: number, error: string, aadsts:
   expect(answer.status, JSON.stringify(answer.body)).to.equal(status);
   expect(answer.body).to.include({ error });
   expect(answer.body.error_codes).to.deep.equal([aadsts]);
-  expect(String(answer.body.error_description)).to.match(new RegExp(`^AADSTS${aadsts}: .*\\r\\nTrace ID: [0-9a-f-]{36}\\r\\nCorrelation ID: [0-9a-f-]{36}\\r\\nTimestamp: `, 's'));
+  expect(String(answer.body.error_description)).to.match(
+    new RegExp(`^AADSTS${aadsts}: .*\\r\\nTrace ID: [0-9a-f-]{36}\\r\\nCorrelation ID: [0-9a-f-]{36}\\r\\nTimestamp: `, 's'),
+  );
   expect(answer.body).to.have.keys('error', 'error_description', 'error_codes', 'timestamp', 'trace_id', 'correlation_id', 'error_uri');
 }
 
@@ -95,7 +97,13 @@ describe('startTexasServer: the Entra ID client credentials endpoint', () => {
         .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
         .sign(key);
     };
-    const assertionRequest = (client_assertion: string) => ({ grant_type: 'client_credentials', client_id: clientId, scope: SCOPE, client_assertion_type: ASSERTION_TYPE, client_assertion });
+    const assertionRequest = (client_assertion: string) => ({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      scope: SCOPE,
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion,
+    });
 
     it("takes clientCredentials({ privateJwk })'s assertions, a fresh one per request", async () => {
       const source = clientCredentials({ tokenEndpoint: server.entraTokenEndpoint, clientId, privateJwk, allowInsecure: true });
@@ -142,7 +150,13 @@ describe('startTexasServer: the Entra ID client credentials endpoint', () => {
         .setExpirationTime(now + 300)
         .sign(createPrivateKey(key));
     };
-    const request = (clientId: string, client_assertion: string) => ({ grant_type: 'client_credentials', client_id: clientId, scope: SCOPE, client_assertion_type: ASSERTION_TYPE, client_assertion });
+    const request = (clientId: string, client_assertion: string) => ({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      scope: SCOPE,
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion,
+    });
 
     it('takes a registered certificate by x5t#S256, and refuses an unknown one with AADSTS700027', async () => {
       const clientId = server.registerEntraClient({ certificates: [leaf.cert] });
@@ -157,7 +171,7 @@ describe('startTexasServer: the Entra ID client credentials endpoint', () => {
       const clientId = server.registerEntraClient({ trustedSubjects: [{ subject: 'CN=chained-app', issuer: ca.cert }] });
       const der = (pem: string) => new X509Certificate(pem).raw.toString('base64');
       const header = { 'x5t#S256': thumbprint(issued.cert), x5c: [der(issued.cert), der(ca.cert)] };
-      expect((await post(server.entraTokenEndpoint, request(clientId, await signWith(clientId, issued.key, header))))).to.include({ status: 200 });
+      expect(await post(server.entraTokenEndpoint, request(clientId, await signWith(clientId, issued.key, header)))).to.include({ status: 200 });
       const withoutChain = await post(server.entraTokenEndpoint, request(clientId, await signWith(clientId, issued.key, { 'x5t#S256': thumbprint(issued.cert) })));
       expectEntraError(withoutChain, 401, 'invalid_client', 700027);
       const selfSigned = makeCertificate({ subject: '/CN=chained-app' });
@@ -183,9 +197,24 @@ describe('startTexasServer: the Entra ID client credentials endpoint', () => {
     });
 
     it('refuses an expired one with 401 AADSTS700024, and another subject or audience with 400 AADSTS70021', async () => {
-      expectEntraError(await post(server.entraTokenEndpoint, federatedRequest(await server.mintServiceAccountToken({ expiresIn: -1000 }))), 401, 'invalid_client', 700024);
-      expectEntraError(await post(server.entraTokenEndpoint, federatedRequest(await server.mintServiceAccountToken({ subject: 'system:serviceaccount:team:other' }))), 400, 'invalid_request', 70021);
-      expectEntraError(await post(server.entraTokenEndpoint, federatedRequest(await server.mintServiceAccountToken({ audience: 'api://other' }))), 400, 'invalid_request', 70021);
+      expectEntraError(
+        await post(server.entraTokenEndpoint, federatedRequest(await server.mintServiceAccountToken({ expiresIn: -1000 }))),
+        401,
+        'invalid_client',
+        700024,
+      );
+      expectEntraError(
+        await post(server.entraTokenEndpoint, federatedRequest(await server.mintServiceAccountToken({ subject: 'system:serviceaccount:team:other' }))),
+        400,
+        'invalid_request',
+        70021,
+      );
+      expectEntraError(
+        await post(server.entraTokenEndpoint, federatedRequest(await server.mintServiceAccountToken({ audience: 'api://other' }))),
+        400,
+        'invalid_request',
+        70021,
+      );
     });
 
     it("refuses a token signed by another issuer's key with AADSTS700027", async () => {
@@ -193,7 +222,9 @@ describe('startTexasServer: the Entra ID client credentials endpoint', () => {
       const token = await other.mintServiceAccountToken();
       await other.close();
       // Same issuer URL claim would differ (other port): register the other server's issuer with this server's keys.
-      const clientId = server.registerEntraClient({ federated: [{ issuer: other.serviceAccountIssuer, subject: 'system:serviceaccount:team:app', jwks: server.serviceAccountJwks() }] });
+      const clientId = server.registerEntraClient({
+        federated: [{ issuer: other.serviceAccountIssuer, subject: 'system:serviceaccount:team:app', jwks: server.serviceAccountJwks() }],
+      });
       expectEntraError(await post(server.entraTokenEndpoint, { ...federatedRequest(token), client_id: clientId }), 401, 'invalid_client', 700027);
     });
   });

@@ -1,18 +1,7 @@
 // Type-checked against the packed package's declarations (spec/package/pack.spec.ts): the public
 // surface and the `token` request option must type-check without casts.
 import axios from 'axios';
-import {
-  attachToken,
-  clientCredentials,
-  fromEnv,
-  isTokenError,
-  texas,
-  tokenInterceptor,
-  withCache,
-  TokenError,
-  type AccessToken,
-  type TokenSource,
-} from 'axios-m2m';
+import { attachToken, clientCredentials, fromEnv, isTokenError, texas, tokenInterceptor, withCache, TokenError, type AccessToken, type TokenSource } from 'axios-m2m';
 import { startTexasServer, type TexasServer, type TexasServerRequest } from 'axios-m2m/testing';
 
 const api = axios.create({ baseURL: 'http://other-api.team', token: { scope: 'api://dev-gcp.team.other-api/.default' } });

@@ -72,7 +72,10 @@ describe('examples/certificate.ts', function () {
     const certFile = join(dir, 'chain.pem');
     writeFileSync(keyFile, issued.key);
     writeFileSync(certFile, `${issued.cert}${ca.cert}`);
-    const { code, stdout, stderr } = await runExample('certificate.ts', { ...env(clientId, { CERTIFICATE_KEY_FILE: keyFile, CERTIFICATE_FILE: certFile }), SEND_CHAIN: 'true' });
+    const { code, stdout, stderr } = await runExample('certificate.ts', {
+      ...env(clientId, { CERTIFICATE_KEY_FILE: keyFile, CERTIFICATE_FILE: certFile }),
+      SEND_CHAIN: 'true',
+    });
     expect(code, stderr).to.equal(0);
     expect(stdout).to.match(/^GET \/things: 200 /);
     expect(decodeProtectedHeader(lastAssertion(clientId)).x5c).to.have.length(2);

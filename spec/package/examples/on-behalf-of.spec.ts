@@ -14,7 +14,6 @@ const SCOPE = 'api://dev-gcp.team.other-api/.default';
 /** The exchanged token's audience: the scope's resource, without `/.default`, as Entra ID issues it. */
 const AUDIENCE = SCOPE.replace(/\/\.default$/, '');
 
-
 describe('examples/express-on-behalf-of.ts and examples/koa-on-behalf-of.ts', function () {
   this.timeout(60_000);
   let servers: ExchangeWorld;

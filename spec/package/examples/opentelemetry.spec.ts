@@ -31,7 +31,7 @@ describe('examples/opentelemetry.ts', function () {
   });
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it('prints the token request as a child of the request span, and the package\'s metrics, with no token', async () => {
+  it("prints the token request as a child of the request span, and the package's metrics, with no token", async () => {
     const { code, stdout, stderr } = await runExample('opentelemetry.ts', { NAIS_TOKEN_ENDPOINT: `${origin}/api/v1/token`, API_URL: origin, SCOPE });
     expect(stderr).to.equal('');
     expect(code).to.equal(0);

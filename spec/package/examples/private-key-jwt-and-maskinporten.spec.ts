@@ -22,7 +22,6 @@ const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 20
 const privateJwk = { ...(privateKey.export({ format: 'jwk' }) as JWK), kid: 'example-key' };
 const jwks = createLocalJWKSet({ keys: [{ ...(publicKey.export({ format: 'jwk' }) as JWK), kid: 'example-key', alg: 'RS256' }] });
 
-
 describe('examples/private-key-jwt.ts and examples/maskinporten.ts', function () {
   this.timeout(60_000);
   let server: Server;
@@ -35,34 +34,36 @@ describe('examples/private-key-jwt.ts and examples/maskinporten.ts', function ()
     if (!existsSync(fileURLToPath(new URL('../../../dist/index.js', import.meta.url)))) {
       execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
     }
-    server = createServer(asyncListener(async (req, res) => {
-      const text = await read(req);
-      const json = (status: number, body: unknown): void => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      if (req.url === '/tenant/oauth2/v2.0/token') {
-        const form = Object.fromEntries(new URLSearchParams(text));
-        tokenRequests.push(form);
-        try {
-          // What Entra ID checks: signature by the registered key, iss/sub = client, aud = endpoint.
-          await jwtVerify(form.client_assertion ?? '', jwks, { issuer: CLIENT_ID, subject: CLIENT_ID, audience: `${origin}${req.url}` });
-        } catch (error) {
-          assertionFailures.push((error as Error).message);
-          return json(401, { error: 'invalid_client', error_description: 'AADSTS700027: Client assertion failed signature validation.' });
+    server = createServer(
+      asyncListener(async (req, res) => {
+        const text = await read(req);
+        const json = (status: number, body: unknown): void => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(body));
+        };
+        if (req.url === '/tenant/oauth2/v2.0/token') {
+          const form = Object.fromEntries(new URLSearchParams(text));
+          tokenRequests.push(form);
+          try {
+            // What Entra ID checks: signature by the registered key, iss/sub = client, aud = endpoint.
+            await jwtVerify(form.client_assertion ?? '', jwks, { issuer: CLIENT_ID, subject: CLIENT_ID, audience: `${origin}${req.url}` });
+          } catch (error) {
+            assertionFailures.push((error as Error).message);
+            return json(401, { error: 'invalid_client', error_description: 'AADSTS700027: Client assertion failed signature validation.' });
+          }
+          return json(200, { token_type: 'Bearer', expires_in: 3599, access_token: 'entra-token' });
         }
-        return json(200, { token_type: 'Bearer', expires_in: 3599, access_token: 'entra-token' });
-      }
-      if (req.url === '/api/v1/token') {
-        tokenRequests.push(JSON.parse(text) as Record<string, unknown>);
-        return json(200, { token_type: 'Bearer', expires_in: 3599, access_token: 'maskinporten-token' });
-      }
-      if (req.url === '/things') {
-        apiCalls.push(String(req.headers.authorization));
-        return json(200, { things: 2 });
-      }
-      json(404, {});
-    }));
+        if (req.url === '/api/v1/token') {
+          tokenRequests.push(JSON.parse(text) as Record<string, unknown>);
+          return json(200, { token_type: 'Bearer', expires_in: 3599, access_token: 'maskinporten-token' });
+        }
+        if (req.url === '/things') {
+          apiCalls.push(String(req.headers.authorization));
+          return json(200, { things: 2 });
+        }
+        json(404, {});
+      }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -116,9 +117,7 @@ describe('examples/private-key-jwt.ts and examples/maskinporten.ts', function ()
     });
     expect(stderr).to.equal('');
     expect(code).to.equal(0);
-    expect(tokenRequests).to.deep.equal([
-      { identity_provider: 'maskinporten', target: 'nav:test/api skatteetaten:mva', resource: 'https://api.example.no/' },
-    ]);
+    expect(tokenRequests).to.deep.equal([{ identity_provider: 'maskinporten', target: 'nav:test/api skatteetaten:mva', resource: 'https://api.example.no/' }]);
     expect(apiCalls).to.deep.equal(['Bearer maskinporten-token', 'Bearer maskinporten-token']);
     expect(stdout).to.equal('GET /things #1: 200 {"things":2}\nGET /things #2: 200 {"things":2}\n');
   });

@@ -23,7 +23,6 @@ function read(req: IncomingMessage): Promise<string> {
   });
 }
 
-
 describe('examples/ (recipes)', function () {
   this.timeout(60_000);
   let server: Server;
@@ -37,55 +36,57 @@ describe('examples/ (recipes)', function () {
     if (!existsSync(fileURLToPath(new URL('../../../dist/index.js', import.meta.url)))) {
       execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
     }
-    server = createServer(asyncListener(async (req, res) => {
-      const text = await read(req);
-      const json = (status: number, body: unknown): void => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      const issue = (scope: string, prefix: string) => {
-        const token = `${prefix}.${Buffer.from(scope).toString('base64url')}.${issued.size + 1}`;
-        issued.set(token, scope);
-        return token;
-      };
-      const path = (req.url ?? '').split('?')[0]!;
-      if (path === '/api/v1/token') {
-        counts.texas += 1;
-        const body = (req.headers['content-type'] ?? '').startsWith('application/json')
-          ? (JSON.parse(text) as Record<string, unknown>)
-          : Object.fromEntries(new URLSearchParams(text));
-        if (body.skip_cache === true || body.skip_cache === 'true') counts.skipCache += 1;
-        const target = String(body.target);
-        if (target.includes('unknown')) {
-          return json(400, { error: 'invalid_scope', error_description: `AADSTS70011: The provided value for scope ${target} is not valid.` });
+    server = createServer(
+      asyncListener(async (req, res) => {
+        const text = await read(req);
+        const json = (status: number, body: unknown): void => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(body));
+        };
+        const issue = (scope: string, prefix: string) => {
+          const token = `${prefix}.${Buffer.from(scope).toString('base64url')}.${issued.size + 1}`;
+          issued.set(token, scope);
+          return token;
+        };
+        const path = (req.url ?? '').split('?')[0]!;
+        if (path === '/api/v1/token') {
+          counts.texas += 1;
+          const body = (req.headers['content-type'] ?? '').startsWith('application/json')
+            ? (JSON.parse(text) as Record<string, unknown>)
+            : Object.fromEntries(new URLSearchParams(text));
+          if (body.skip_cache === true || body.skip_cache === 'true') counts.skipCache += 1;
+          const target = String(body.target);
+          if (target.includes('unknown')) {
+            return json(400, { error: 'invalid_scope', error_description: `AADSTS70011: The provided value for scope ${target} is not valid.` });
+          }
+          return json(200, { access_token: issue(target, 'texas'), expires_in: 3599, token_type: 'Bearer' });
         }
-        return json(200, { access_token: issue(target, 'texas'), expires_in: 3599, token_type: 'Bearer' });
-      }
-      if (path === '/tenant/oauth2/v2.0/token') {
-        counts.entra += 1;
-        const form = Object.fromEntries(new URLSearchParams(text));
-        if (form.client_secret !== 'example-secret') {
-          return json(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+        if (path === '/tenant/oauth2/v2.0/token') {
+          counts.entra += 1;
+          const form = Object.fromEntries(new URLSearchParams(text));
+          if (form.client_secret !== 'example-secret') {
+            return json(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+          }
+          return json(200, { token_type: 'Bearer', expires_in: 3599, access_token: issue(form.scope!, 'entra') });
         }
-        return json(200, { token_type: 'Bearer', expires_in: 3599, access_token: issue(form.scope!, 'entra') });
-      }
-      if (path === '/token') {
-        counts.vault += 1;
-        const { scope } = JSON.parse(text) as { scope: string };
-        return json(200, { token: issue(scope, 'vault'), expires_at: new Date(Date.now() + 3_600_000).toISOString() });
-      }
-      // The API.
-      const bearer = req.headers.authorization?.replace(/^Bearer /, '');
-      const scope = bearer === undefined ? undefined : issued.get(bearer);
-      apiCalls.push({ path, scope });
-      if (path === '/health') return json(200, { healthy: true, token: bearer !== undefined });
-      if (scope === undefined) return json(401, { error: 'invalid_token' });
-      if (path === '/flaky' && !flakyAnswered) {
-        flakyAnswered = true;
-        return json(503, { error: 'try again' });
-      }
-      return json(200, { path, aud: scope.replace(/\/\.default$/, '') });
-    }));
+        if (path === '/token') {
+          counts.vault += 1;
+          const { scope } = JSON.parse(text) as { scope: string };
+          return json(200, { token: issue(scope, 'vault'), expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+        }
+        // The API.
+        const bearer = req.headers.authorization?.replace(/^Bearer /, '');
+        const scope = bearer === undefined ? undefined : issued.get(bearer);
+        apiCalls.push({ path, scope });
+        if (path === '/health') return json(200, { healthy: true, token: bearer !== undefined });
+        if (scope === undefined) return json(401, { error: 'invalid_token' });
+        if (path === '/flaky' && !flakyAnswered) {
+          flakyAnswered = true;
+          return json(503, { error: 'try again' });
+        }
+        return json(200, { path, aud: scope.replace(/\/\.default$/, '') });
+      }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -184,7 +185,10 @@ describe('examples/ (recipes)', function () {
   it('logging-pino.ts: JSON log lines for the fetch, with no token in them', async () => {
     const { code, stdout } = await runExample('logging-pino.ts', texasEnv());
     expect(code).to.equal(0);
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; token?: { scope: string } });
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; token?: { scope: string } });
     expect(lines.map((l) => l.msg)).to.deep.equal(['token fetched']);
     expect(lines[0]!.token).to.include({ scope: SCOPE, source: 'texas', outcome: 'ok' });
     for (const token of issued.keys()) expect(stdout).to.not.include(token);

@@ -31,7 +31,10 @@ describe('examples/workload-identity.ts', function () {
     nock.activate();
   });
 
-  for (const [name, audience, variable] of [['AKS', undefined, 'AZURE_FEDERATED_TOKEN_FILE'], ['NAIS', 'nais', 'NAIS_SERVICE_ACCOUNT_TOKEN_PATH']] as const) {
+  for (const [name, audience, variable] of [
+    ['AKS', undefined, 'AZURE_FEDERATED_TOKEN_FILE'],
+    ['NAIS', 'nais', 'NAIS_SERVICE_ACCOUNT_TOKEN_PATH'],
+  ] as const) {
     it(`gets a token with the ${name} token file and calls the API`, async () => {
       const file = join(dir, name);
       writeFileSync(file, await server.mintServiceAccountToken(audience ? { audience } : {}));

@@ -64,7 +64,7 @@ describe('no refresh loop against Texas: a simulated day per token lifetime', fu
     });
   }
 
-  it('3599 s tokens with margins far beyond Texas\'s 120 s floor: still a few requests per Texas token', async () => {
+  it("3599 s tokens with margins far beyond Texas's 120 s floor: still a few requests per Texas token", async () => {
     const texas = texasModel(3599);
     // A refresh 10 minutes ahead gets Texas's cached token back with less left; the lifetime
     // fractions make each repeat wait for a quarter of what is left, never one request per call.

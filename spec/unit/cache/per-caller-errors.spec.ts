@@ -20,7 +20,11 @@ function failingFetch() {
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
-const errorOf = (promise: Promise<unknown>) => promise.then(() => expect.fail('should have failed'), (e: unknown) => e);
+const errorOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => expect.fail('should have failed'),
+    (e: unknown) => e,
+  );
 
 describe('withCache: every caller of a failed shared fetch gets its own error', () => {
   it('5,000 axios requests through attachToken on one failing fetch: distinct, small errors with the same code and message', async () => {

@@ -47,7 +47,10 @@ describe('withCache: the scope is checked before any fetch, the same way for eve
       for (const source of [withCache(fetch, { cacheKey: (s) => (keys.push(s), s) }), withCache({ getToken: fetch })]) {
         let result: Promise<AccessToken> | undefined;
         expect(() => (result = source.getToken(scope as string))).to.not.throw(); // a rejected promise, not a throw
-        const error = await result!.then(() => null, (e: unknown) => e);
+        const error = await result!.then(
+          () => null,
+          (e: unknown) => e,
+        );
         expect(error).to.be.instanceOf(TypeError);
         expect((error as TypeError).message).to.match(/^axios-m2m: expected scope to be printable ASCII scopes separated by single spaces/);
         expect(source.size).to.equal(0);
@@ -78,7 +81,10 @@ describe('withCache: the scope is checked before any fetch, the same way for eve
     const error = await clientCredentials({ tokenEndpoint: 'http://127.0.0.1:1/token', clientId: 'c', clientSecret: 's' })
       .getToken('a:b c:d')
       .catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(TypeError).with.property('message').that.match(/without whitespace/);
+    expect(error)
+      .to.be.instanceOf(TypeError)
+      .with.property('message')
+      .that.match(/without whitespace/);
   });
 });
 

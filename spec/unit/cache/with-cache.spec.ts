@@ -14,8 +14,7 @@ interface Call {
 /** A fetch function whose calls the test answers by hand. */
 function manualFetch() {
   const calls: Call[] = [];
-  const fetch = (scope: string, options: GetTokenOptions) =>
-    new Promise<AccessToken>((resolve, reject) => calls.push({ scope, options, resolve, reject }));
+  const fetch = (scope: string, options: GetTokenOptions) => new Promise<AccessToken>((resolve, reject) => calls.push({ scope, options, resolve, reject }));
   return { calls, fetch };
 }
 
@@ -112,7 +111,14 @@ describe('withCache(fetch)', () => {
     await settle();
     const failure = new TokenError('server_error', 'still down', { status: 503 });
     calls[calls.length - 1]!.reject(failure);
-    const errors = await Promise.all(waiters.map((w) => w.then(() => null, (e: unknown) => e)));
+    const errors = await Promise.all(
+      waiters.map((w) =>
+        w.then(
+          () => null,
+          (e: unknown) => e,
+        ),
+      ),
+    );
     expect(errors).to.deep.equal([failure, failure, failure]);
   });
 
@@ -122,7 +128,10 @@ describe('withCache(fetch)', () => {
       if (fail) throw new TokenError('network', 'down');
       return token('ok');
     });
-    await source.getToken('s').then(() => expect.fail('should have failed'), () => {});
+    await source.getToken('s').then(
+      () => expect.fail('should have failed'),
+      () => {},
+    );
     fail = false;
     expect((await source.getToken('s')).token).to.equal('ok');
   });
@@ -172,7 +181,10 @@ describe('withCache(fetch)', () => {
     const other = source.getToken('s');
     await settle();
     controller.abort();
-    const reason = await aborted.then(() => null, (e: unknown) => e);
+    const reason = await aborted.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(reason).to.be.instanceOf(DOMException).with.property('name', 'AbortError');
     expect(calls[0]!.options.signal?.aborted).to.equal(false);
     calls[0]!.resolve(token('t'));
@@ -183,7 +195,10 @@ describe('withCache(fetch)', () => {
     const { calls, fetch } = countingFetch();
     const source = withCache(fetch);
     for (const forceRefresh of [false, true]) {
-      const error = await source.getToken('s', { signal: AbortSignal.abort(), forceRefresh }).then(() => null, (e: unknown) => e);
+      const error = await source.getToken('s', { signal: AbortSignal.abort(), forceRefresh }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).to.have.property('name', 'AbortError');
     }
     await settle();
@@ -201,7 +216,12 @@ describe('withCache(fetch)', () => {
     await settle();
     expect(calls).to.have.length(1);
     controller.abort();
-    expect(await last.then(() => null, (e: unknown) => e)).to.have.property('name', 'AbortError');
+    expect(
+      await last.then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    ).to.have.property('name', 'AbortError');
     expect(calls[0]!.options.signal?.aborted).to.equal(false);
     calls[0]!.resolve(token('t'));
     expect((await first).token).to.equal('t');
@@ -216,7 +236,12 @@ describe('withCache(fetch)', () => {
     const starter = source.getToken('s', { signal: controller.signal });
     await settle();
     controller.abort(new Error('gave up'));
-    expect(await starter.then(() => null, (e: unknown) => e)).to.have.property('message', 'gave up');
+    expect(
+      await starter.then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    ).to.have.property('message', 'gave up');
     const later = source.getToken('s');
     await settle();
     expect(calls).to.have.length(1); // joined, not started again
@@ -229,23 +254,29 @@ describe('withCache(fetch)', () => {
   it('ends a hanging fetch at the deadline with code timeout and aborts its signal', async () => {
     const { calls, fetch } = manualFetch();
     const source = withCache(fetch, { timeout: 5_000, endpoint: 'http://127.0.0.1:7164/api/v1/token' });
-    const pending = source.getToken('api://x/.default').then(() => null, (e: unknown) => e);
+    const pending = source.getToken('api://x/.default').then(
+      () => null,
+      (e: unknown) => e,
+    );
     await clock.tickAsync(4_999);
     expect(calls[0]!.options.signal?.aborted).to.equal(false);
     await clock.tickAsync(1);
     const error = (await pending) as TokenError;
     expect(error).to.be.instanceOf(TokenError);
     expect(error.code).to.equal('timeout');
-    expect(error.message).to.equal(
-      'token request for api://x/.default from http://127.0.0.1:7164/api/v1/token timed out after 5000 ms',
-    );
+    expect(error.message).to.equal('token request for api://x/.default from http://127.0.0.1:7164/api/v1/token timed out after 5000 ms');
     expect(calls[0]!.options.signal?.aborted).to.equal(true);
   });
 
   it('holds the deadline against a fetcher that ignores its signal, and drops the late answer', async () => {
     const { calls, fetch } = manualFetch();
     const source = withCache(fetch, { timeout: 5_000 });
-    const waiters = [source.getToken('s'), source.getToken('s')].map((w) => w.then(() => null, (e: unknown) => e));
+    const waiters = [source.getToken('s'), source.getToken('s')].map((w) =>
+      w.then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    );
     await clock.tickAsync(5_000);
     const errors = (await Promise.all(waiters)) as TokenError[];
     expect(errors.map((e) => e.code)).to.deep.equal(['timeout', 'timeout']);

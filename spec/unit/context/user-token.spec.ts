@@ -220,10 +220,7 @@ describe("attachToken(api, { source: onBehalfOf() }): the 401 retry keeps the us
     const api = axios.create({ baseURL: API });
     attachToken(api, { source: onBehalfOf({ endpoint: `${TEXAS}/api/v1/token/exchange` }), scope: SCOPE });
 
-    const [a, b] = await Promise.all([
-      withUserToken('user-a', () => api.get('/me')),
-      withUserToken('user-b', () => api.get('/me')),
-    ]);
+    const [a, b] = await Promise.all([withUserToken('user-a', () => api.get('/me')), withUserToken('user-b', () => api.get('/me'))]);
     expect(a.data).to.deep.equal({ auth: 'Bearer user-a-obo-2' });
     expect(b.data).to.deep.equal({ auth: 'Bearer user-b-obo-2' });
     expect(seenByApi.sort()).to.deep.equal(['Bearer user-a-obo-1', 'Bearer user-a-obo-2', 'Bearer user-b-obo-1', 'Bearer user-b-obo-2']);

@@ -39,7 +39,11 @@ describe('withDeadline()', () => {
 
   it("passes the work's failure on and clears its timer", async () => {
     const failure = new Error('endpoint down');
-    const result = withDeadline(1_000, () => new Error('late'), () => Promise.reject(failure));
+    const result = withDeadline(
+      1_000,
+      () => new Error('late'),
+      () => Promise.reject(failure),
+    );
     const error = await result.catch((e: unknown) => e);
     expect(error).to.equal(failure);
     expect(clock.countTimers()).to.equal(0);
@@ -47,9 +51,13 @@ describe('withDeadline()', () => {
 
   it('turns a work function that throws at once into a rejection, and clears its timer', async () => {
     const failure = new Error('bad call');
-    const error = await withDeadline(1_000, () => new Error('late'), () => {
-      throw failure;
-    }).catch((e: unknown) => e);
+    const error = await withDeadline(
+      1_000,
+      () => new Error('late'),
+      () => {
+        throw failure;
+      },
+    ).catch((e: unknown) => e);
     expect(error).to.equal(failure);
     expect(clock.countTimers()).to.equal(0);
   });
@@ -57,10 +65,14 @@ describe('withDeadline()', () => {
   it('aborts the signal with the reason at the deadline, and rejects with it even when the work ignores the signal', async () => {
     const late = new Error('timed out after 1000 ms');
     let signal: AbortSignal | undefined;
-    const result = withDeadline(1_000, () => late, (given) => {
-      signal = given;
-      return new Promise<never>(() => {}); // a custom fetch function that never answers
-    });
+    const result = withDeadline(
+      1_000,
+      () => late,
+      (given) => {
+        signal = given;
+        return new Promise<never>(() => {}); // a custom fetch function that never answers
+      },
+    );
     const settled = result.catch((e: unknown) => e);
     await clock.tickAsync(999);
     expect(signal!.aborted).to.equal(false);
@@ -75,7 +87,11 @@ describe('withDeadline() and pause() on the real clock', () => {
   it('a pending deadline does not hold the process', async () => {
     const before = heldTimers();
     const work = deferred<string>();
-    const result = withDeadline(60_000, () => new Error('late'), () => work.promise);
+    const result = withDeadline(
+      60_000,
+      () => new Error('late'),
+      () => work.promise,
+    );
     expect(heldTimers()).to.equal(before);
     work.resolve('done');
     expect(await result).to.equal('done');
@@ -137,7 +153,7 @@ describe('pause()', () => {
 });
 
 describe('abortable(promise, signal)', () => {
-  it("rejects at once with the reason of a signal that is already aborted, while the work it would have waited for goes on", async () => {
+  it('rejects at once with the reason of a signal that is already aborted, while the work it would have waited for goes on', async () => {
     const work = deferred<string>();
     const reason = new Error('caller gave up');
     const controller = new AbortController();

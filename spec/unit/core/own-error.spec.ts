@@ -27,7 +27,7 @@ describe('ownError()', () => {
     expect(two.stack).to.equal(original.stack);
   });
 
-  it("copies another error into its own class without running the constructor, fields and stack kept", () => {
+  it('copies another error into its own class without running the constructor, fields and stack kept', () => {
     let constructed = 0;
     class VaultError extends Error {
       code = 'VAULT_DOWN';
@@ -46,7 +46,7 @@ describe('ownError()', () => {
     expect(copy.stack).to.equal(original.stack);
   });
 
-  it("rebuilds a DOMException (its fields live in internal slots) with its name and message", () => {
+  it('rebuilds a DOMException (its fields live in internal slots) with its name and message', () => {
     const original = new DOMException('The operation was aborted', 'AbortError');
     const copy = ownError(original, SCOPE) as DOMException;
     expect(copy).to.not.equal(original);

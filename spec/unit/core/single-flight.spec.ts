@@ -14,7 +14,11 @@ function deferred<T>() {
   return { promise, resolve, reject };
 }
 
-const settled = <T>(promise: Promise<T>) => promise.then((value) => ({ value }), (error: unknown) => ({ error }));
+const settled = <T>(promise: Promise<T>) =>
+  promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
 
 describe('SingleFlight', () => {
   it('runs the work once for concurrent callers of one key, and once per key', async () => {

@@ -18,8 +18,7 @@ const request = { scope: 'api://x/.default', format: 'form' as const, body: { cl
 /** An axios error as axios makes it: the config holds the body that was sent, secret included. */
 function axiosError(status: number | undefined, data: string, headers: Record<string, string> = {}, code?: string): AxiosError {
   const config = { headers: new AxiosHeaders(), data: `client_secret=${SECRET}` } as InternalAxiosRequestConfig;
-  const response =
-    status === undefined ? undefined : ({ status, statusText: '', data, headers: new AxiosHeaders(headers), config } as AxiosResponse);
+  const response = status === undefined ? undefined : ({ status, statusText: '', data, headers: new AxiosHeaders(headers), config } as AxiosResponse);
   return new AxiosError(status === undefined ? 'connect ECONNREFUSED' : `Request failed with status code ${status}`, code, config, {}, response);
 }
 

@@ -13,9 +13,12 @@ const PATH = '/tenant/oauth2/v2.0/token';
 const SCOPE = 'api://dev-gcp.team.api/.default';
 const SECRET = 'fault-secret-8d2a41';
 const GOOD = { access_token: 'good-token', expires_in: 3599, token_type: 'Bearer' };
-const source = (options: ClientCredentialsOptions = {}) =>
-  clientCredentials({ tokenEndpoint: `${ORIGIN}${PATH}`, clientId: 'c', clientSecret: SECRET, ...options });
-const failure = (promise: Promise<unknown>) => promise.then(() => expect.fail('should have failed'), (e: unknown) => e as TokenError);
+const source = (options: ClientCredentialsOptions = {}) => clientCredentials({ tokenEndpoint: `${ORIGIN}${PATH}`, clientId: 'c', clientSecret: SECRET, ...options });
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => expect.fail('should have failed'),
+    (e: unknown) => e as TokenError,
+  );
 
 function noSecret(error: unknown): void {
   expect(inspect(error, { depth: Infinity, showHidden: true })).to.not.include(SECRET);
@@ -131,7 +134,11 @@ describe('token endpoint faults', function () {
         void token.finally(() => (settled = true)).catch(() => {});
         await realTurnsUntil(() => clock.countTimers() > timersWhenServed, 'the wait before the retry to be armed');
         await clock.nextAsync();
-        await realTurnsUntil(() => retryAt !== undefined, 'the retry to go out', () => clock.tickAsync(0));
+        await realTurnsUntil(
+          () => retryAt !== undefined,
+          'the retry to go out',
+          () => clock.tickAsync(0),
+        );
         expect((await token).token).to.equal('good-token');
         return retryAt!;
       }

@@ -41,9 +41,7 @@ describe('Redactor', () => {
 
   it('scrubs every occurrence, of every secret, the longer first', () => {
     const redactor = new Redactor(['secret-one', 'secret-one-and-more', 'other-secret']);
-    expect(redactor.redact('a secret-one-and-more b secret-one c other%2Dsecret d secret-one')).to.equal(
-      `a ${REDACTED} b ${REDACTED} c ${REDACTED} d ${REDACTED}`,
-    );
+    expect(redactor.redact('a secret-one-and-more b secret-one c other%2Dsecret d secret-one')).to.equal(`a ${REDACTED} b ${REDACTED} c ${REDACTED} d ${REDACTED}`);
   });
 
   it('leaves text without a secret as it is, and ignores values too short to be secrets', () => {

@@ -31,9 +31,7 @@ describe('TokenClient.send()', () => {
   it('names the request by its subject in errors, and keeps no scope when none was given', async () => {
     nock(ORIGIN).post(PATH).reply(400, { error: 'invalid_request', error_description: 'token is missing' });
     const client = new TokenClient(endpoint, { retries: 0 });
-    const error = (await client
-      .send({ subject: 'introspection of a token', format: 'form', body: { token: '' } })
-      .catch((e: unknown) => e)) as TokenError;
+    const error = (await client.send({ subject: 'introspection of a token', format: 'form', body: { token: '' } }).catch((e: unknown) => e)) as TokenError;
     expect(error).to.be.instanceOf(TokenError);
     expect(error.message).to.equal(`introspection of a token failed: 400 invalid_request: token is missing (${ORIGIN}${PATH})`);
     expect(error).to.deep.include({ code: 'invalid_request', status: 400, description: 'token is missing' });
@@ -60,7 +58,9 @@ describe('TokenClient.send()', () => {
   });
 
   it('scrubs the secrets of a sent request from an echoed error', async () => {
-    nock(ORIGIN).post(PATH).reply(400, (_uri, body) => ({ error: 'invalid_request', error_description: `got ${JSON.stringify(body)}` }));
+    nock(ORIGIN)
+      .post(PATH)
+      .reply(400, (_uri, body) => ({ error: 'invalid_request', error_description: `got ${JSON.stringify(body)}` }));
     const client = new TokenClient(endpoint, { retries: 0 });
     const error = (await client
       .send({ subject: 'introspection of a token', format: 'json', secrets: ['the-user-token'], body: { token: 'the-user-token' } })
@@ -80,9 +80,7 @@ describe('TokenClient.post()', () => {
 
   it('refuses a 200 answer without a token, with code bad_response', async () => {
     nock(ORIGIN).post(PATH).reply(200, { active: true });
-    const error = (await new TokenClient(endpoint, { retries: 0 })
-      .post({ scope: 's', format: 'form', body: {} })
-      .catch((e: unknown) => e)) as TokenError;
+    const error = (await new TokenClient(endpoint, { retries: 0 }).post({ scope: 's', format: 'form', body: {} }).catch((e: unknown) => e)) as TokenError;
     expect(error).to.deep.include({ code: 'bad_response', status: 200 });
     expect(error.message).to.equal(`token request for s failed: 200 answer unusable: no access_token (${ORIGIN}${PATH})`);
   });
@@ -101,7 +99,9 @@ describe('TokenClient: what an endpoint echoes back', () => {
 
   describe('the cause of a network error', () => {
     it('keeps its code and message, with the secret scrubbed in the form it was sent', async () => {
-      nock(ORIGIN).post(PATH).replyWithError(Object.assign(new Error(`socket hang up after client_secret=${FORM}`), { code: 'ECONNRESET' }));
+      nock(ORIGIN)
+        .post(PATH)
+        .replyWithError(Object.assign(new Error(`socket hang up after client_secret=${FORM}`), { code: 'ECONNRESET' }));
       const error = await send();
       expect(error).to.deep.include({ code: 'network' });
       expect(error.message).to.equal(`token request for s failed: network error ECONNRESET after 0 retries (${ORIGIN}${PATH})`);
@@ -113,7 +113,9 @@ describe('TokenClient: what an endpoint echoes back', () => {
 
     it('scrubs the secret before the message is cut, and drops a code that is no plain identifier', async () => {
       const message = `${'x'.repeat(290)} ${SECRET}`;
-      nock(ORIGIN).post(PATH).replyWithError(Object.assign(new Error(message), { code: `E_${SECRET}` }));
+      nock(ORIGIN)
+        .post(PATH)
+        .replyWithError(Object.assign(new Error(message), { code: `E_${SECRET}` }));
       const error = await send();
       const cause = error.cause as Error & { code?: string };
       expect(cause.message).to.not.include('Xy48Q');
@@ -131,7 +133,9 @@ describe('TokenClient: what an endpoint echoes back', () => {
     });
 
     it('drops the correlation id that echoes a secret (percent-encoded) and keeps a trace id that does not', async () => {
-      nock(ORIGIN).post(PATH).reply(401, { error: 'invalid_client', trace_id: 'trace-1', correlation_id: encodeURIComponent(SECRET).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()) });
+      nock(ORIGIN)
+        .post(PATH)
+        .reply(401, { error: 'invalid_client', trace_id: 'trace-1', correlation_id: encodeURIComponent(SECRET).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()) });
       const error = await send();
       expect(error).to.deep.include({ code: 'invalid_client', traceId: 'trace-1' });
       expect(error).to.not.have.property('correlationId');

@@ -19,8 +19,7 @@ const sources: { name: string; origin: string; path: string; make(): TokenSource
     name: 'clientCredentials()',
     origin: 'https://login.example',
     path: '/tenant/oauth2/v2.0/token',
-    make: () =>
-      clientCredentials({ tokenEndpoint: 'https://login.example/tenant/oauth2/v2.0/token', clientId: 'c', clientSecret: SECRET, retries: 0 }),
+    make: () => clientCredentials({ tokenEndpoint: 'https://login.example/tenant/oauth2/v2.0/token', clientId: 'c', clientSecret: SECRET, retries: 0 }),
   },
   {
     name: 'texas()',
@@ -99,10 +98,26 @@ describe('bad input from the user', () => {
     ['texas({ bodyFormat: "xml" })', () => texas({ endpoint: 'http://127.0.0.1:1/t', bodyFormat: 'xml' as never }), /bodyFormat/],
     ['texas("endpoint")', () => texas('http://127.0.0.1:1/t' as never), /options/],
     ['clientCredentials({ retries: -1 })', () => clientCredentials({ tokenEndpoint: 'https://x.example/t', clientId: 'c', clientSecret: 's', retries: -1 }), /retries/],
-    ['clientCredentials({ attemptTimeout: "10s" })', () => clientCredentials({ tokenEndpoint: 'https://x.example/t', clientId: 'c', clientSecret: 's', attemptTimeout: '10s' as never }), /attemptTimeout/],
-    ['attachToken(api, { source: texas(...), retryOn: "x" })', () => attachToken(axios.create(), { source: texas({ endpoint: 'http://127.0.0.1:1/t' }), retryOn: 'x' as never }), /retryOn/],
-    ['clientCredentials({ maxEntries: 1.5 })', () => clientCredentials({ tokenEndpoint: 'https://x.example/t', clientId: 'c', clientSecret: 's', maxEntries: 1.5 }), /maxEntries/],
-    ['clientCredentials({ expiryMargin: NaN })', () => clientCredentials({ tokenEndpoint: 'https://x.example/t', clientId: 'c', clientSecret: 's', expiryMargin: Number.NaN }), /expiryMargin/],
+    [
+      'clientCredentials({ attemptTimeout: "10s" })',
+      () => clientCredentials({ tokenEndpoint: 'https://x.example/t', clientId: 'c', clientSecret: 's', attemptTimeout: '10s' as never }),
+      /attemptTimeout/,
+    ],
+    [
+      'attachToken(api, { source: texas(...), retryOn: "x" })',
+      () => attachToken(axios.create(), { source: texas({ endpoint: 'http://127.0.0.1:1/t' }), retryOn: 'x' as never }),
+      /retryOn/,
+    ],
+    [
+      'clientCredentials({ maxEntries: 1.5 })',
+      () => clientCredentials({ tokenEndpoint: 'https://x.example/t', clientId: 'c', clientSecret: 's', maxEntries: 1.5 }),
+      /maxEntries/,
+    ],
+    [
+      'clientCredentials({ expiryMargin: NaN })',
+      () => clientCredentials({ tokenEndpoint: 'https://x.example/t', clientId: 'c', clientSecret: 's', expiryMargin: Number.NaN }),
+      /expiryMargin/,
+    ],
   ];
   for (const [name, make, pattern] of wrongOptions) {
     it(`refuses ${name} at once with a TypeError naming the option`, () => {

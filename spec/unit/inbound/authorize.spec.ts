@@ -9,7 +9,7 @@ describe('hasRole(), hasScope(), fromApp() (authorize helpers)', () => {
     expect(hasRole('reader')({})).to.equal(false);
   });
 
-  it("hasScope requires every named scope in scp (Entra ID) or scope (Maskinporten), space-separated", () => {
+  it('hasScope requires every named scope in scp (Entra ID) or scope (Maskinporten), space-separated', () => {
     expect(hasScope('User.Read')({ scp: 'openid User.Read' })).to.equal(true);
     expect(hasScope('nav:a', 'nav:b')({ scope: 'nav:b nav:a' })).to.equal(true);
     expect(hasScope('User.Read')({ scp: 'User.ReadWrite' })).to.equal(false);

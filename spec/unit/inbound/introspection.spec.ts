@@ -42,10 +42,7 @@ describe('bad answers from the introspection endpoint (the corpus, through intro
     expect(unhandled, 'unhandled rejections during the corpus').to.deep.equal([]);
   });
 
-  const rows = [
-    ...cases.map((c) => ({ name: c.name, reply: c.reply, code: c.code })),
-    ...introspectionCases.map((c) => ({ ...c, code: 'bad_response' })),
-  ];
+  const rows = [...cases.map((c) => ({ name: c.name, reply: c.reply, code: c.code })), ...introspectionCases.map((c) => ({ ...c, code: 'bad_response' }))];
   for (const row of rows) {
     const reply = () => (typeof row.reply === 'function' ? row.reply() : row.reply);
     const expected = reply().status === 200 ? 'bad_response' : row.code;

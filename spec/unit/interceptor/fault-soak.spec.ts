@@ -31,15 +31,15 @@ type SourceKind = 'texas' | 'clientCredentials';
 
 function createSource(kind: SourceKind, options: Record<string, unknown> = {}): TokenSource {
   return kind === 'texas'
-      ? texas({ endpoint: 'http://127.0.0.1:7164/api/v1/token', ...HTTP, ...options })
-      : clientCredentials({
-          tokenEndpoint: 'https://login.example/tenant/oauth2/v2.0/token',
-          clientId: 'soak-client',
-          clientSecret: 'soak-secret-5d1f',
-          proxy: false,
-          ...HTTP,
-          ...options,
-        });
+    ? texas({ endpoint: 'http://127.0.0.1:7164/api/v1/token', ...HTTP, ...options })
+    : clientCredentials({
+        tokenEndpoint: 'https://login.example/tenant/oauth2/v2.0/token',
+        clientId: 'soak-client',
+        clientSecret: 'soak-secret-5d1f',
+        proxy: false,
+        ...HTTP,
+        ...options,
+      });
 }
 
 interface Run {
@@ -242,7 +242,11 @@ describe('fault soak: its checks catch what they are for', function () {
   it('no single flight (a new source for every request): more than one token request in flight, more than the bound', async () => {
     const result = await soak({
       kind: 'texas',
-      phases: [{ kind: 'up', duration: 2_000 }, { kind: 'hanging', duration: 6_000 }, { kind: 'up', duration: 3_000 }],
+      phases: [
+        { kind: 'up', duration: 2_000 },
+        { kind: 'hanging', duration: 6_000 },
+        { kind: 'up', duration: 3_000 },
+      ],
       wrap: () => ({ getToken: (scope, options) => createSource('texas').getToken(scope, options) }),
     });
     expect(result.maxInFlight).to.be.above(1);

@@ -19,9 +19,7 @@ describe('requestTargets()', () => {
   it('lets an absolute URL win over the baseURL, unless allowAbsoluteUrls is false', () => {
     const target = requestTargets();
     expect(target(config({ baseURL: 'https://api.example', url: 'https://evil.example/x' })).origin).to.equal('https://evil.example');
-    expect(target(config({ baseURL: 'https://api.example', url: 'https://evil.example/x', allowAbsoluteUrls: false })).origin).to.equal(
-      'https://api.example',
-    );
+    expect(target(config({ baseURL: 'https://api.example', url: 'https://evil.example/x', allowAbsoluteUrls: false })).origin).to.equal('https://api.example');
     expect(target(config({ url: 'https://evil.example/x', allowAbsoluteUrls: false })).origin).to.equal('https://evil.example');
   });
 

@@ -9,12 +9,15 @@ describe('request-policy/token-option', () => {
     for (const bad of [true, 0, [], { scope: '' }, { scope: 7 }]) expect(() => checkTokenOption(bad), JSON.stringify(bad)).to.throw(TypeError);
   });
 
-  it("checkTokenOption: takes { user } as a non-empty string, refuses anything else without quoting it", () => {
+  it('checkTokenOption: takes { user } as a non-empty string, refuses anything else without quoting it', () => {
     expect(() => checkTokenOption({ user: 'Bearer abc' })).to.not.throw();
     expect(() => checkTokenOption({ scope: 'api://x/.default', user: 'abc' })).to.not.throw();
     expect(() => checkTokenOption({ user: undefined })).to.not.throw();
     for (const bad of ['', '  ', 7, null, {}, ['abc']]) {
-      expect(() => checkTokenOption({ user: bad }), JSON.stringify(bad)).to.throw(TypeError, /^axios-m2m: expected the request option token\.user to be the user's token \(a non-empty string\), got /);
+      expect(() => checkTokenOption({ user: bad }), JSON.stringify(bad)).to.throw(
+        TypeError,
+        /^axios-m2m: expected the request option token\.user to be the user's token \(a non-empty string\), got /,
+      );
     }
     expect(() => checkTokenOption({ user: ' ' })).to.throw(TypeError, /got an empty string$/);
   });

@@ -3,11 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
 import sinon from 'sinon';
-import {
-  ASSERTION_LIFETIME_SECONDS,
-  importAssertionKey,
-  signClientAssertion,
-} from '../../../lib/sources/client-assertion.js';
+import { ASSERTION_LIFETIME_SECONDS, importAssertionKey, signClientAssertion } from '../../../lib/sources/client-assertion.js';
 import { TokenError } from '../../../lib/errors.js';
 
 const WHAT = 'option privateJwk';

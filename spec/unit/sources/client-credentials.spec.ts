@@ -34,17 +34,21 @@ describe('clientCredentials()', () => {
   });
 
   it("keeps Entra ID's error fields on the TokenError", async () => {
-    nock(ORIGIN).post(PATH).reply(401, {
-      error: 'invalid_client',
-      error_description:
-        "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.\r\nTrace ID: 255d1aef-0000\r\nCorrelation ID: fb3d2015-0000\r\nTimestamp: 2026-01-09 02:02:12Z",
-      error_codes: [7000215],
-      timestamp: '2026-01-09 02:02:12Z',
-      trace_id: '255d1aef-0000',
-      correlation_id: 'fb3d2015-0000',
-      error_uri: 'https://login.microsoftonline.com/error?code=7000215',
-    });
-    const error = (await clientCredentials(options).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+    nock(ORIGIN)
+      .post(PATH)
+      .reply(401, {
+        error: 'invalid_client',
+        error_description:
+          'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.\r\nTrace ID: 255d1aef-0000\r\nCorrelation ID: fb3d2015-0000\r\nTimestamp: 2026-01-09 02:02:12Z',
+        error_codes: [7000215],
+        timestamp: '2026-01-09 02:02:12Z',
+        trace_id: '255d1aef-0000',
+        correlation_id: 'fb3d2015-0000',
+        error_uri: 'https://login.microsoftonline.com/error?code=7000215',
+      });
+    const error = (await clientCredentials(options)
+      .getToken(SCOPE)
+      .catch((e: unknown) => e)) as TokenError;
     expect(error).to.be.instanceOf(TokenError);
     expect(error).to.deep.include({
       code: 'invalid_client',
@@ -62,16 +66,24 @@ describe('clientCredentials()', () => {
   });
 
   it('never shows the client secret in the error, its inspection or its JSON', async () => {
-    nock(ORIGIN).post(PATH).reply(400, { error: 'invalid_scope', error_description: `AADSTS70011: echoed ${SECRET}` });
-    const error = await clientCredentials(options).getToken(SCOPE).catch((e: unknown) => e);
+    nock(ORIGIN)
+      .post(PATH)
+      .reply(400, { error: 'invalid_scope', error_description: `AADSTS70011: echoed ${SECRET}` });
+    const error = await clientCredentials(options)
+      .getToken(SCOPE)
+      .catch((e: unknown) => e);
     const views = [String(error), inspect(error, { depth: Infinity, showHidden: true }), JSON.stringify(error)];
     for (const view of views) expect(view).to.not.include(SECRET);
     expect(JSON.parse(JSON.stringify(error))).to.include({ name: 'TokenError', code: 'invalid_scope', status: 400 });
   });
 
   it('never shows the secret after a network failure (axios errors carry the request body)', async () => {
-    nock(ORIGIN).post(PATH).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
-    const error = (await clientCredentials(options).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+    nock(ORIGIN)
+      .post(PATH)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    const error = (await clientCredentials(options)
+      .getToken(SCOPE)
+      .catch((e: unknown) => e)) as TokenError;
     expect(error.code).to.equal('network');
     expect(inspect(error, { depth: Infinity, showHidden: true })).to.not.include(SECRET);
     expect(JSON.stringify(error)).to.not.include(SECRET);
@@ -111,11 +123,13 @@ describe('clientCredentials()', () => {
     });
 
     const refused = (make: () => unknown, message: string) =>
-      expect(make).to.throw(TokenError).that.satisfies((error: TokenError) => {
-        expect(error.message).to.equal(message);
-        expect(error.code).to.equal('configuration');
-        return true;
-      });
+      expect(make)
+        .to.throw(TokenError)
+        .that.satisfies((error: TokenError) => {
+          expect(error.message).to.equal(message);
+          expect(error.code).to.equal('configuration');
+          return true;
+        });
 
     it('names everything missing in one message when nothing is set', () => {
       refused(() => clientCredentials(), `clientCredentials(): ${ENDPOINT_ITEM}, ${ID_ITEM} and ${CREDENTIAL_ITEM} are not set`);
@@ -130,7 +144,9 @@ describe('clientCredentials()', () => {
 
     it('names the one that is missing, with the endpoint on the error', () => {
       refused(() => clientCredentials({ tokenEndpoint: ENDPOINT, clientId: 'c', clientSecret: '' }), `clientCredentials(): ${CREDENTIAL_ITEM} is not set`);
-      expect(() => clientCredentials({ tokenEndpoint: ENDPOINT, clientId: 'c' })).to.throw(TokenError).with.property('endpoint', ENDPOINT);
+      expect(() => clientCredentials({ tokenEndpoint: ENDPOINT, clientId: 'c' }))
+        .to.throw(TokenError)
+        .with.property('endpoint', ENDPOINT);
       refused(() => clientCredentials({ tokenEndpoint: ENDPOINT, clientSecret: 's', clientId: '' }), `clientCredentials(): ${ID_ITEM} is not set`);
       refused(() => clientCredentials({ tokenEndpoint: '', clientSecret: 's', clientId: 'c' }), `clientCredentials(): ${ENDPOINT_ITEM} is not set`);
     });

@@ -119,11 +119,7 @@ describe("texas({ identityProvider: 'maskinporten' })", () => {
       const b = texas({ ...maskinporten, resource: 'https://b.example/' });
       const c = texas({ ...maskinporten, resource: 'https://a.example/', authorizationDetails: DETAILS });
       for (const source of [a, b, c]) await source.getToken(SCOPES);
-      expect(bodies.map((body) => (body as { resource: string }).resource)).to.deep.equal([
-        'https://a.example/',
-        'https://b.example/',
-        'https://a.example/',
-      ]);
+      expect(bodies.map((body) => (body as { resource: string }).resource)).to.deep.equal(['https://a.example/', 'https://b.example/', 'https://a.example/']);
     });
 
     it('keeps sending the details it was created with when the caller later changes its array', async () => {
@@ -166,10 +162,12 @@ describe("texas({ identityProvider: 'maskinporten' })", () => {
     });
 
     it('keeps refusing spaces in an Entra ID scope', async () => {
-      await texas({ endpoint: ENDPOINT }).getToken('api://a/.default api://b/.default').then(
-        () => expect.fail('expected a TypeError'),
-        (error: unknown) => expect(error).to.be.instanceOf(TypeError),
-      );
+      await texas({ endpoint: ENDPOINT })
+        .getToken('api://a/.default api://b/.default')
+        .then(
+          () => expect.fail('expected a TypeError'),
+          (error: unknown) => expect(error).to.be.instanceOf(TypeError),
+        );
     });
   });
 });

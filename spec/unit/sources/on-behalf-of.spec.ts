@@ -138,9 +138,7 @@ describe('onBehalfOf()', () => {
   it('shares one exchange between concurrent calls of one user, and none between users', async () => {
     const bodies = exchangeReplies(2);
     const source = onBehalfOf({ endpoint: ENDPOINT });
-    const tokens = await Promise.all(
-      ['user-a', 'user-b', 'user-a', 'user-b', 'user-a'].map((user) => withUserToken(user, () => source.getToken(SCOPE))),
-    );
+    const tokens = await Promise.all(['user-a', 'user-b', 'user-a', 'user-b', 'user-a'].map((user) => withUserToken(user, () => source.getToken(SCOPE))));
     expect(bodies.map((b) => b.user_token).sort()).to.deep.equal(['user-a', 'user-b']);
     expect(tokens.map((t) => t.token.slice(0, 10))).to.deep.equal(['obo(user-a', 'obo(user-b', 'obo(user-a', 'obo(user-b', 'obo(user-a']);
   });
@@ -325,7 +323,9 @@ describe('onBehalfOf()', () => {
       expect(error).to.be.instanceOf(TokenError);
       expect(error).to.include({ code: 'no_user_token', scope: SCOPE, endpoint: ENDPOINT });
       const { message } = error as Error;
-      expect(message).to.match(/^token exchange for api:\/\/dev-gcp\.team\.other-api\/\.default needs the user's token, and the user context here belongs to a request that has ended/);
+      expect(message).to.match(
+        /^token exchange for api:\/\/dev-gcp\.team\.other-api\/\.default needs the user's token, and the user context here belongs to a request that has ended/,
+      );
       expect(message).to.include('AsyncResource.bind()');
       expect(message).to.not.include('\n');
       expect(message).to.not.include('user-b');
@@ -405,7 +405,9 @@ describe('onBehalfOf()', () => {
       const saved = process.env.NAIS_TOKEN_EXCHANGE_ENDPOINT;
       delete process.env.NAIS_TOKEN_EXCHANGE_ENDPOINT;
       try {
-        expect(() => onBehalfOf()).to.throw(TokenError, /NAIS_TOKEN_EXCHANGE_ENDPOINT/).with.property('code', 'configuration');
+        expect(() => onBehalfOf())
+          .to.throw(TokenError, /NAIS_TOKEN_EXCHANGE_ENDPOINT/)
+          .with.property('code', 'configuration');
       } finally {
         if (saved !== undefined) process.env.NAIS_TOKEN_EXCHANGE_ENDPOINT = saved;
       }

@@ -90,10 +90,12 @@ describe('clientCredentials({ privateJwk })', () => {
       error_description: 'AADSTS700027: Client assertion failed signature validation.',
       error_codes: [700027],
     });
-    const error = await clientCredentials(options).getToken(SCOPE).then(
-      () => expect.fail('expected a TokenError'),
-      (e: unknown) => e as TokenError,
-    );
+    const error = await clientCredentials(options)
+      .getToken(SCOPE)
+      .then(
+        () => expect.fail('expected a TokenError'),
+        (e: unknown) => e as TokenError,
+      );
     expect(error).to.be.instanceOf(TokenError);
     expect(error.code).to.equal('invalid_client');
     expect(error.errorCodes).to.deep.equal([700027]);
@@ -110,7 +112,9 @@ describe('clientCredentials({ privateJwk })', () => {
     nock(ORIGIN)
       .post(PATH, (form: Record<string, string>) => ((assertion = form.client_assertion!), true))
       .reply(400, () => ({ error: 'invalid_request', error_description: `bad assertion ${assertion}` }));
-    const error = (await clientCredentials(options).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+    const error = (await clientCredentials(options)
+      .getToken(SCOPE)
+      .catch((e: unknown) => e)) as TokenError;
     expect(error).to.be.instanceOf(TokenError);
     expect(error.message).to.include('[REDACTED]');
     expect(inspect(error, { depth: Infinity })).to.not.include(assertion);
@@ -160,14 +164,11 @@ describe('clientCredentials({ privateJwk })', () => {
 
   describe('defaults from the environment', () => {
     it('uses AZURE_APP_JWK when no client secret is set', async () => {
-      await withEnv(
-        { AZURE_OPENID_CONFIG_TOKEN_ENDPOINT: ENDPOINT, AZURE_APP_CLIENT_ID: CLIENT_ID, AZURE_APP_JWK: JSON.stringify(privateJwk) },
-        async () => {
-          const forms = captureForms();
-          await clientCredentials().getToken(SCOPE);
-          expect(forms[0]).to.include({ client_assertion_type: ASSERTION_TYPE }).and.not.have.property('client_secret');
-        },
-      );
+      await withEnv({ AZURE_OPENID_CONFIG_TOKEN_ENDPOINT: ENDPOINT, AZURE_APP_CLIENT_ID: CLIENT_ID, AZURE_APP_JWK: JSON.stringify(privateJwk) }, async () => {
+        const forms = captureForms();
+        await clientCredentials().getToken(SCOPE);
+        expect(forms[0]).to.include({ client_assertion_type: ASSERTION_TYPE }).and.not.have.property('client_secret');
+      });
     });
 
     it('keeps using AZURE_APP_CLIENT_SECRET when both it and AZURE_APP_JWK are set', async () => {
@@ -216,7 +217,10 @@ describe('clientCredentials({ privateJwk })', () => {
 
     it('names both AZURE_APP_CLIENT_SECRET and AZURE_APP_JWK when neither is set', () => {
       expect(() => fromEnv({ env: azure }))
-        .to.throw(TokenError, 'fromEnv(): AZURE_APP_CLIENT_SECRET (or AZURE_APP_JWK) is not set; client credentials need it beside AZURE_OPENID_CONFIG_TOKEN_ENDPOINT and AZURE_APP_CLIENT_ID')
+        .to.throw(
+          TokenError,
+          'fromEnv(): AZURE_APP_CLIENT_SECRET (or AZURE_APP_JWK) is not set; client credentials need it beside AZURE_OPENID_CONFIG_TOKEN_ENDPOINT and AZURE_APP_CLIENT_ID',
+        )
         .with.property('code', 'configuration');
     });
 

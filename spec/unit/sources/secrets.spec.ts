@@ -92,7 +92,11 @@ describe('no secrets or tokens in token errors', function () {
     const form = typeof body === 'string' ? new URLSearchParams(body) : new URLSearchParams(body as Record<string, string>);
     return form.get('client_secret') ?? form.get('client_assertion') ?? '';
   };
-  const failure = (promise: Promise<unknown>) => promise.then(() => expect.fail('should have failed'), (e: unknown) => e);
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => expect.fail('should have failed'),
+      (e: unknown) => e,
+    );
 
   before(async () => {
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
@@ -113,7 +117,9 @@ describe('no secrets or tokens in token errors', function () {
           for (const c of cases.filter((row) => row.code !== 'ok')) {
             const reply: Reply = typeof c.reply === 'function' ? c.reply() : c.reply;
             const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-            nock(source.origin).post(source.path, recordAssertion).reply(reply.status, body, { 'content-type': 'application/json', ...reply.headers });
+            nock(source.origin)
+              .post(source.path, recordAssertion)
+              .reply(reply.status, body, { 'content-type': 'application/json', ...reply.headers });
             check(source, await failure(source.make().getToken(SCOPE)));
           }
         });
@@ -122,16 +128,26 @@ describe('no secrets or tokens in token errors', function () {
           // The server sees what was sent; echo it (the secret, or this request's assertion).
           const echo = (body: string | Record<string, unknown>) => {
             const sent = sentCredential(body);
-            return { error: 'invalid_client', error_description: `AADSTS7000215: bad credential ${sent}`, error_uri: `https://x.example/?c=${sent}`, trace_id: sent, correlation_id: sent };
+            return {
+              error: 'invalid_client',
+              error_description: `AADSTS7000215: bad credential ${sent}`,
+              error_uri: `https://x.example/?c=${sent}`,
+              trace_id: sent,
+              correlation_id: sent,
+            };
           };
           for (const status of [400, 401, 403]) {
-            nock(source.origin).post(source.path).reply(status, (_uri, body) => echo(body));
+            nock(source.origin)
+              .post(source.path)
+              .reply(status, (_uri, body) => echo(body));
             const error = await failure(source.make().getToken(SCOPE));
             check(source, error);
             expect(error).to.include({ code: 'invalid_client', status });
           }
           // ... even as the error code itself: then it is no OAuth answer we can repeat.
-          nock(source.origin).post(source.path).reply(400, (_uri, body) => ({ error: sentCredential(body) || 'invalid_request' }));
+          nock(source.origin)
+            .post(source.path)
+            .reply(400, (_uri, body) => ({ error: sentCredential(body) || 'invalid_request' }));
           check(source, await failure(source.make().getToken(SCOPE)));
         });
 
@@ -144,7 +160,10 @@ describe('no secrets or tokens in token errors', function () {
                 : clientCredentials({ tokenEndpoint: `${ORIGIN}${PATH}`, clientId: 'c', clientSecret: SECRET, ...extra });
           const scope = nock(source.origin);
           // A network error whose message quotes what was sent (as some proxies' errors do).
-          scope.post(source.path, recordAssertion).times(2).replyWithError(Object.assign(new Error(`socket hang up ${SECRET}`), { code: 'ECONNRESET' }));
+          scope
+            .post(source.path, recordAssertion)
+            .times(2)
+            .replyWithError(Object.assign(new Error(`socket hang up ${SECRET}`), { code: 'ECONNRESET' }));
           check(source, await failure(make({ retries: 1 }).getToken(SCOPE)));
           for (const status of [408, 429, 500, 503]) {
             nock(source.origin)

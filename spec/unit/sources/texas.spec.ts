@@ -72,7 +72,9 @@ describe('texas()', () => {
       error: 'invalid_request',
       error_description: "identity provider 'entra_id' is not enabled",
     });
-    const error = (await texas({ endpoint: ENDPOINT }).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+    const error = (await texas({ endpoint: ENDPOINT })
+      .getToken(SCOPE)
+      .catch((e: unknown) => e)) as TokenError;
     expect(error).to.be.instanceOf(TokenError);
     expect(error).to.include({
       code: 'invalid_request',
@@ -81,9 +83,7 @@ describe('texas()', () => {
       scope: SCOPE,
       endpoint: ENDPOINT,
     });
-    expect(error.message).to.equal(
-      `token request for ${SCOPE} failed: 400 invalid_request: identity provider 'entra_id' is not enabled (${ENDPOINT})`,
-    );
+    expect(error.message).to.equal(`token request for ${SCOPE} failed: 400 invalid_request: identity provider 'entra_id' is not enabled (${ENDPOINT})`);
   });
 
   it('keeps a passed-through identity provider status such as 401 invalid_client', async () => {
@@ -91,7 +91,9 @@ describe('texas()', () => {
       error: 'invalid_client',
       error_description: 'AADSTS7000215: Invalid client secret provided.',
     });
-    const error = (await texas({ endpoint: ENDPOINT }).getToken(SCOPE).catch((e: unknown) => e)) as TokenError;
+    const error = (await texas({ endpoint: ENDPOINT })
+      .getToken(SCOPE)
+      .catch((e: unknown) => e)) as TokenError;
     expect(error).to.include({ code: 'invalid_client', status: 401 });
   });
 
@@ -99,7 +101,9 @@ describe('texas()', () => {
     const saved = process.env.NAIS_TOKEN_ENDPOINT;
     delete process.env.NAIS_TOKEN_ENDPOINT;
     try {
-      expect(() => texas()).to.throw(TokenError, /NAIS_TOKEN_ENDPOINT/).with.property('code', 'configuration');
+      expect(() => texas())
+        .to.throw(TokenError, /NAIS_TOKEN_ENDPOINT/)
+        .with.property('code', 'configuration');
     } finally {
       if (saved !== undefined) process.env.NAIS_TOKEN_ENDPOINT = saved;
     }
@@ -113,7 +117,9 @@ describe('texas()', () => {
   });
 
   it('rejects a scope with whitespace for Entra ID, before any request', async () => {
-    const error = await texas({ endpoint: ENDPOINT }).getToken('api://a/.default api://b/.default').catch((e: unknown) => e);
+    const error = await texas({ endpoint: ENDPOINT })
+      .getToken('api://a/.default api://b/.default')
+      .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(TypeError);
   });
 });

@@ -5,7 +5,9 @@ import { azureTokenEndpoint, workloadIdentity } from '../../../lib/sources/workl
 describe('workloadIdentity()', () => {
   it('builds the token endpoint from AZURE_AUTHORITY_HOST (with or without a trailing slash) and AZURE_TENANT_ID', () => {
     expect(azureTokenEndpoint({ AZURE_TENANT_ID: 't' })).to.equal('https://login.microsoftonline.com/t/oauth2/v2.0/token');
-    expect(azureTokenEndpoint({ AZURE_TENANT_ID: 't', AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/' })).to.equal('https://login.microsoftonline.us/t/oauth2/v2.0/token');
+    expect(azureTokenEndpoint({ AZURE_TENANT_ID: 't', AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/' })).to.equal(
+      'https://login.microsoftonline.us/t/oauth2/v2.0/token',
+    );
     expect(azureTokenEndpoint({ AZURE_AUTHORITY_HOST: 'https://x' })).to.equal(undefined);
   });
 
@@ -13,7 +15,10 @@ describe('workloadIdentity()', () => {
     const saved = { ...process.env };
     for (const name of ['AZURE_FEDERATED_TOKEN_FILE', 'AZURE_CLIENT_ID', 'AZURE_TENANT_ID']) delete process.env[name];
     try {
-      expect(() => workloadIdentity()).to.throw(TokenError, /^workloadIdentity\(\): the token file \(option tokenFile or AZURE_FEDERATED_TOKEN_FILE\), the client id \(option clientId or AZURE_CLIENT_ID\), the token endpoint \(option tokenEndpoint or AZURE_TENANT_ID\) are not set$/);
+      expect(() => workloadIdentity()).to.throw(
+        TokenError,
+        /^workloadIdentity\(\): the token file \(option tokenFile or AZURE_FEDERATED_TOKEN_FILE\), the client id \(option clientId or AZURE_CLIENT_ID\), the token endpoint \(option tokenEndpoint or AZURE_TENANT_ID\) are not set$/,
+      );
     } finally {
       Object.assign(process.env, saved);
     }

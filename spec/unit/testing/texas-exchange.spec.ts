@@ -13,7 +13,10 @@ describe('testing/texas-exchange', () => {
   const revoked = new Set<string>();
   const keysSeen: string[] = [];
   before(async () => {
-    keys = await createTexasKeys(() => 'http://127.0.0.1:1', () => now);
+    keys = await createTexasKeys(
+      () => 'http://127.0.0.1:1',
+      () => now,
+    );
     context = {
       now: () => now * 1000,
       nowSeconds: () => now,
@@ -28,8 +31,13 @@ describe('testing/texas-exchange', () => {
       },
     };
   });
-  const exchange = async (body: Record<string, unknown>) => JSON.parse(((await exchangeEndpoint(context, body)) as { access_token: string }).access_token) as Record<string, unknown>;
-  const refusal = (body: Record<string, unknown>) => exchangeEndpoint(context, body).then(() => expect.fail('expected a refusal'), (e: TexasError) => e);
+  const exchange = async (body: Record<string, unknown>) =>
+    JSON.parse(((await exchangeEndpoint(context, body)) as { access_token: string }).access_token) as Record<string, unknown>;
+  const refusal = (body: Record<string, unknown>) =>
+    exchangeEndpoint(context, body).then(
+      () => expect.fail('expected a refusal'),
+      (e: TexasError) => e,
+    );
 
   it("exchanges a user's token for one with the user's sub, cached per target, provider and user token", async () => {
     const user = await keys.sign('entra_id', { sub: 'user-1', aud: audiences.entra_id }, 600);
@@ -66,6 +74,8 @@ describe('testing/texas-exchange', () => {
     expect((await refusal(body(await keys.sign('idporten', { sub: 'u', aud: app }, -1)))).description).to.match(/expired or not yet valid$/);
     expect((await refusal(body(await keys.sign('idporten', { sub: 'u', aud: 'c:ns:x' }, 600)))).description).to.match(/is not this app \(dev-gcp:team:app\)$/);
     expect((await refusal(body('junk'))).description).to.match(/invalid signature or unknown issuer$/);
-    expect((await refusal({ identity_provider: 'maskinporten', target: 's', user_token: 'x' })).description).to.equal("identity provider 'maskinporten' does not support token exchange");
+    expect((await refusal({ identity_provider: 'maskinporten', target: 's', user_token: 'x' })).description).to.equal(
+      "identity provider 'maskinporten' does not support token exchange",
+    );
   });
 });

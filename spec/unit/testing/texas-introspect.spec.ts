@@ -11,8 +11,19 @@ describe('testing/texas-introspect', () => {
   let keys: TexasKeys;
   let context: TexasContext;
   before(async () => {
-    keys = await createTexasKeys(() => 'http://127.0.0.1:1', () => now);
-    context = { now: () => now * 1000, nowSeconds: () => now, keys, enabled: new Set(['entra_id', 'azuread', 'tokenx', 'maskinporten']), app, audiences, revoked } as unknown as TexasContext;
+    keys = await createTexasKeys(
+      () => 'http://127.0.0.1:1',
+      () => now,
+    );
+    context = {
+      now: () => now * 1000,
+      nowSeconds: () => now,
+      keys,
+      enabled: new Set(['entra_id', 'azuread', 'tokenx', 'maskinporten']),
+      app,
+      audiences,
+      revoked,
+    } as unknown as TexasContext;
   });
   const check = (identity_provider: string, token: string) => introspectEndpoint(context, { identity_provider, token });
 
@@ -43,7 +54,11 @@ describe('testing/texas-introspect', () => {
   });
 
   it('refuses a malformed request with 400', async () => {
-    const refusal = (body: Record<string, unknown>) => introspectEndpoint(context, body).then(() => expect.fail('expected a refusal'), (e: TexasError) => e);
+    const refusal = (body: Record<string, unknown>) =>
+      introspectEndpoint(context, body).then(
+        () => expect.fail('expected a refusal'),
+        (e: TexasError) => e,
+      );
     expect((await refusal({ token: 't' })).description).to.match(/missing field `identity_provider`$/);
     expect((await refusal({ identity_provider: 'x', token: 't' })).description).to.match(/unknown variant `x`$/);
     expect(await refusal({ identity_provider: 'entra_id' })).to.include({ status: 400 });

@@ -7,7 +7,10 @@ describe('testing/texas-keys', () => {
   const now = 1_700_000_000;
 
   it('signs ES256 with the provider as kid and issuer <url>/<provider>, azuread as entra_id', async () => {
-    const keys = await createTexasKeys(() => url, () => now);
+    const keys = await createTexasKeys(
+      () => url,
+      () => now,
+    );
     const token = await keys.sign('azuread', { aud: 'a' }, 60);
     expect(decodeProtectedHeader(token)).to.deep.equal({ alg: 'ES256', kid: 'entra_id', typ: 'JWT' });
     const claims = decodeJwt(token);
@@ -20,8 +23,14 @@ describe('testing/texas-keys', () => {
   });
 
   it('recognises its own tokens with the signing provider, and nothing signed elsewhere', async () => {
-    const keys = await createTexasKeys(() => url, () => now);
-    const other = await createTexasKeys(() => url, () => now);
+    const keys = await createTexasKeys(
+      () => url,
+      () => now,
+    );
+    const other = await createTexasKeys(
+      () => url,
+      () => now,
+    );
     expect(await keys.signed(await keys.sign('idporten', { sub: 'u' }, 60))).to.deep.include({ provider: 'idporten' });
     expect(await keys.signed(await other.sign('idporten', { sub: 'u' }, 60))).to.equal(null);
     const { privateKey } = await generateKeyPair('ES256');

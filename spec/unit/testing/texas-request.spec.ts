@@ -35,7 +35,9 @@ describe('testing/texas-request', () => {
       /missing field `user_token`$/,
     );
     expect(refusal(() => required(c, { identity_provider: 'nope', target: 't' }, ['entra_id'], 'x')).description).to.match(/unknown variant `nope`$/);
-    expect(refusal(() => required(c, { identity_provider: 'idporten', target: 't' }, ['idporten'], 'x')).description).to.equal("identity provider 'idporten' is not enabled");
+    expect(refusal(() => required(c, { identity_provider: 'idporten', target: 't' }, ['idporten'], 'x')).description).to.equal(
+      "identity provider 'idporten' is not enabled",
+    );
     expect(refusal(() => required(c, { identity_provider: 'tokenx', target: 't' }, ['entra_id'], 'token requests')).description).to.equal(
       "identity provider 'tokenx' does not support token requests",
     );

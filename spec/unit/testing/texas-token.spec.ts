@@ -24,13 +24,27 @@ describe('testing/texas-token', () => {
     });
     await tokenEndpoint(context, { identity_provider: 'maskinporten', target: 's', resource: 'https://r/', authorization_details: details });
     expect(calls).to.deep.equal([
-      { key: JSON.stringify(['api://c.ns.app/.default', 'entra_id', null, null]), skip: true, provider: 'entra_id', claims: { aud: 'api://c.ns.app', azp: 'app', sub: 'app', idp: 'entra_id' } },
-      { key: JSON.stringify(['s', 'maskinporten', 'https://r/', details]), skip: false, provider: 'maskinporten', claims: { aud: 's', azp: 'app', sub: 'app', idp: 'maskinporten' } },
+      {
+        key: JSON.stringify(['api://c.ns.app/.default', 'entra_id', null, null]),
+        skip: true,
+        provider: 'entra_id',
+        claims: { aud: 'api://c.ns.app', azp: 'app', sub: 'app', idp: 'entra_id' },
+      },
+      {
+        key: JSON.stringify(['s', 'maskinporten', 'https://r/', details]),
+        skip: false,
+        provider: 'maskinporten',
+        claims: { aud: 's', azp: 'app', sub: 'app', idp: 'maskinporten' },
+      },
     ]);
   });
 
   it('refuses TokenX, which has no machine tokens, and an Entra scope without /.default', async () => {
-    const refusal = (body: Record<string, unknown>) => tokenEndpoint(context, body).then(() => expect.fail('expected a refusal'), (e: TexasError) => e);
+    const refusal = (body: Record<string, unknown>) =>
+      tokenEndpoint(context, body).then(
+        () => expect.fail('expected a refusal'),
+        (e: TexasError) => e,
+      );
     expect((await refusal({ identity_provider: 'tokenx', target: 'c:ns:app' })).description).to.equal("identity provider 'tokenx' does not support token requests");
     expect((await refusal({ identity_provider: 'entra_id', target: 'api://x' })).description).to.match(/^AADSTS1002012: /);
   });

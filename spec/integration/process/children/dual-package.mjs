@@ -46,7 +46,12 @@ const answer = await axios.get(`${inbound.origin}/me`, { headers: { authorizatio
 findings.exchange = { status: answer.status, body: answer.data, exchanges };
 // And the other way round: withUserToken() from ESM, onBehalfOf() from CommonJS.
 const cjsObo = cjs.onBehalfOf({ endpoint: `${texas.origin}/api/v1/token/exchange` });
-findings.reverse = await esm.withUserToken('user-token-b', () => cjsObo.getToken(SCOPE)).then((t) => t.token, (e) => e.code);
+findings.reverse = await esm
+  .withUserToken('user-token-b', () => cjsObo.getToken(SCOPE))
+  .then(
+    (t) => t.token,
+    (e) => e.code,
+  );
 
 // 2. One instance, the token attached through both copies, against an API that always answers 401.
 let hits = 0;
@@ -74,7 +79,10 @@ try {
 const handlers = cjs.tokenInterceptor({ source, scope: SCOPE });
 instance.interceptors.request.use(handlers.request);
 instance.interceptors.response.use(undefined, handlers.responseError);
-const status = await instance.get('/things').then((r) => r.status, (e) => e.response?.status);
+const status = await instance.get('/things').then(
+  (r) => r.status,
+  (e) => e.response?.status,
+);
 findings.retry = { status, hits, forced };
 
 for (const { server } of [texas, inbound, api401]) {
