@@ -1,3 +1,4 @@
+import { SWEEP_INTERVAL } from '../core/expiring-map.js';
 import type { AccessToken } from '../types.js';
 
 /** A token as the store keeps it: with the moment its request was sent, to know its lifetime. */
@@ -49,9 +50,8 @@ const REFRESH_FRACTION = 0.25;
 const FIRST_REFRESH_BACKOFF = 1_000;
 const MAX_REFRESH_BACKOFF = 30_000;
 // Entries that nobody asks for again (a user who left, a scope no longer used) are dropped by a
-// sweep on a later write, at most this often: no token is kept long past its use, and a busy
-// cache pays one O(n) walk per interval, not per write.
-const SWEEP_INTERVAL = 10_000;
+// sweep on a later write, at most every SWEEP_INTERVAL (the expiring map's, so both halves sweep
+// alike): no token is kept long past its use, and a busy cache pays one O(n) walk per interval.
 
 /**
  * Token storage with the expiry logic: withCache() shares in-flight fetches (lib/core/single-flight.ts),
