@@ -35,7 +35,6 @@ const SPEC_TO_COME = new Set([
   'sources/certificate.ts',
   'testing/entra-assertion.ts',
   'testing/entra-endpoint.ts',
-  'testing/entra-error.ts',
   'testing/texas-server.ts',
 ]);
 
