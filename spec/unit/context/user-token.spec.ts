@@ -4,8 +4,6 @@ import { EventEmitter } from 'node:events';
 import axios from 'axios';
 import nock from 'nock';
 import { bearerTokenOf, currentUserToken, inEndedUserContext, withRequestUserToken, withUserToken } from '../../../lib/context/user-token.js';
-import { captureUserToken } from '../../../lib/context/express.js';
-import { captureUserTokenKoa } from '../../../lib/context/koa.js';
 import { onBehalfOf } from '../../../lib/sources/on-behalf-of.js';
 import { attachToken } from '../../../lib/interceptor/attach-token.js';
 
@@ -121,67 +119,6 @@ describe('bearerTokenOf(authorization)', () => {
     expect(bearerTokenOf('Bearerabc')).to.equal(undefined);
     expect(bearerTokenOf('Bearer ')).to.equal(undefined);
     expect(bearerTokenOf(undefined)).to.equal(undefined);
-  });
-});
-
-describe('captureUserToken() (Express middleware, structural)', () => {
-  it("runs next() and what it starts with the request's bearer token", async () => {
-    const middleware = captureUserToken();
-    const seen = await new Promise<(string | undefined)[]>((resolve) => {
-      middleware({ headers: { authorization: 'Bearer user-a' } }, {}, () => {
-        const now = currentUserToken();
-        setImmediate(() => resolve([now, currentUserToken()]));
-      });
-    });
-    expect(seen).to.deep.equal(['user-a', 'user-a']);
-  });
-
-  it('ends the context when the response closes: a callback bound in it gets no token afterwards', () => {
-    const res = new EventEmitter();
-    let read: () => unknown[] = () => [];
-    captureUserToken()({ headers: { authorization: 'Bearer user-a' } }, res, () => {
-      read = AsyncResource.bind(() => [currentUserToken(), inEndedUserContext()]);
-    });
-    expect(read()).to.deep.equal(['user-a', false]);
-    res.emit('close');
-    expect(read()).to.deep.equal([undefined, true]);
-  });
-
-  it('passes a request without a bearer token through, with no user token (not an outer one)', () => {
-    const middleware = captureUserToken();
-    const seen: unknown[] = [];
-    withUserToken('someone-else', () => {
-      middleware({ headers: {} }, {}, (error?: unknown) => seen.push(error, currentUserToken()));
-      middleware({ headers: { authorization: 'Basic xyz' } }, {}, (error?: unknown) => seen.push(error, currentUserToken()));
-    });
-    expect(seen).to.deep.equal([undefined, undefined, undefined, undefined]);
-  });
-});
-
-describe('captureUserTokenKoa() (Koa middleware, structural)', () => {
-  it("runs the downstream middleware with the request's bearer token and returns its promise", async () => {
-    const middleware = captureUserTokenKoa();
-    const result = await middleware({ headers: { authorization: 'Bearer user-k' } }, async () => {
-      await tick();
-      return currentUserToken();
-    });
-    expect(result).to.equal('user-k');
-  });
-
-  it('ends the context when ctx.res closes', async () => {
-    const res = new EventEmitter();
-    const read = (await captureUserTokenKoa()({ headers: { authorization: 'Bearer user-k' }, res }, async () =>
-      AsyncResource.bind(() => [currentUserToken(), inEndedUserContext()]),
-    )) as () => unknown[];
-    expect(read()).to.deep.equal(['user-k', false]);
-    res.emit('close');
-    expect(read()).to.deep.equal([undefined, true]);
-  });
-
-  it('passes a request without a bearer token through, with no user token', async () => {
-    const middleware = captureUserTokenKoa();
-    const result = await withUserToken('outer', () => middleware({ headers: {} }, async () => currentUserToken() ?? 'none'));
-    expect(result).to.equal('none');
   });
 });
 
