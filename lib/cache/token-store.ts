@@ -1,4 +1,4 @@
-import { SWEEP_INTERVAL } from '../core/expiring-map.js';
+import { ExpiringMap } from '../core/expiring-map.js';
 import type { AccessToken } from '../types.js';
 
 /** A token as the store keeps it: with the moment its request was sent, to know its lifetime. */
@@ -49,22 +49,26 @@ const SERVE_FRACTION = 0.1;
 const REFRESH_FRACTION = 0.25;
 const FIRST_REFRESH_BACKOFF = 1_000;
 const MAX_REFRESH_BACKOFF = 30_000;
-// Entries that nobody asks for again (a user who left, a scope no longer used) are dropped by a
-// sweep on a later write, at most every SWEEP_INTERVAL (the expiring map's, so both halves sweep
-// alike): no token is kept long past its use, and a busy cache pays one O(n) walk per interval.
 
 /**
  * Token storage with the expiry logic: withCache() shares in-flight fetches (lib/core/single-flight.ts),
  * this decides how long results live. `has` means "fresh, no fetch needed" and `get` serves anything
  * not yet past the expiry margin, so `get` never drops what `has` just confirmed.
+ *
+ * The entries live in the package's one expiring map (lib/core/expiring-map.ts), each until the
+ * moment it stops being served, on the epoch clock its `exp` is on: the map bounds them (oldest
+ * written first) and sweeps those nobody asks for again (a user who left, a scope no longer used)
+ * on a later write, so no token is kept long past its use. The rules of serving, refreshing and
+ * refusing are this layer's, read from the entry (updated in place) with `peek`.
  */
 export class TokenStore {
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries: ExpiringMap<Entry>;
   readonly #policy: ExpiryPolicy;
-  #nextSweep = 0;
 
   constructor(policy: ExpiryPolicy) {
     this.#policy = policy;
+    // Read at each call, not captured once: a clock faked (or stepped) later is the one that counts.
+    this.#entries = new ExpiringMap<Entry>(policy.maxEntries, () => Date.now());
   }
 
   get size(): number {
@@ -73,7 +77,7 @@ export class TokenStore {
 
   /** The per-request path: one map lookup and two comparisons. */
   lookup(key: string, now = Date.now()): Lookup | undefined {
-    const entry = this.#entries.get(key);
+    const entry = this.#entries.peek(key);
     if (entry === undefined || entry.rejected) return undefined;
     if (now >= entry.serveUntil) {
       this.#entries.delete(key); // never hold a token past its use
@@ -83,19 +87,19 @@ export class TokenStore {
   }
 
   has(key: string): boolean {
-    const entry = this.#entries.get(key);
+    const entry = this.#entries.peek(key);
     if (entry === undefined || entry.rejected) return false;
     const now = Date.now();
     return now < entry.serveUntil && (now < entry.refreshAt || performance.now() < entry.retryNotBefore);
   }
 
   get(key: string): FetchedToken | undefined {
-    const entry = this.#entries.get(key);
+    const entry = this.#entries.peek(key);
     return entry !== undefined && !entry.rejected && Date.now() < entry.serveUntil ? entry.fetched : undefined;
   }
 
   set(key: string, fetched: FetchedToken): void {
-    const { expiryMargin, refreshAhead, maxEntries } = this.#policy;
+    const { expiryMargin, refreshAhead } = this.#policy;
     const { expiresAt } = fetched.token;
     const lifetime = Math.max(0, expiresAt - fetched.requestedAt);
     const serveUntil = expiresAt - Math.min(expiryMargin, lifetime * SERVE_FRACTION);
@@ -103,24 +107,13 @@ export class TokenStore {
     // The issuer's own hint (Entra ID's refresh_in) may only make the refresh earlier.
     const asked = fetched.token.refreshAt;
     const refreshAt = typeof asked === 'number' && Number.isFinite(asked) ? Math.min(ownRule, asked) : ownRule;
-    this.#entries.delete(key); // re-insert: the Map's order is the order of writes, oldest first
-    this.#entries.set(key, { fetched, serveUntil, refreshAt, retryNotBefore: 0, failures: 0, rejected: false });
-    const now = Date.now();
-    if (now >= this.#nextSweep) this.sweep(now);
-    if (this.#entries.size > maxEntries) this.#evict();
+    // A rewrite counts as the newest write; an entry already past serving is not kept.
+    this.#entries.set(key, { fetched, serveUntil, refreshAt, retryNotBefore: 0, failures: 0, rejected: false }, serveUntil);
   }
 
   /** Drops every entry past the moment it stops being served; returns how many. */
   sweep(now = Date.now()): number {
-    this.#nextSweep = now + SWEEP_INTERVAL;
-    let dropped = 0;
-    for (const [key, entry] of this.#entries) {
-      if (now >= entry.serveUntil) {
-        this.#entries.delete(key);
-        dropped += 1;
-      }
-    }
-    return dropped;
+    return this.#entries.sweep(now);
   }
 
   delete(key: string): void {
@@ -133,7 +126,7 @@ export class TokenStore {
 
   /** Marks the current token of `key` as refused by an API; returns it, if there was one. */
   reject(key: string): string | undefined {
-    const entry = this.#entries.get(key);
+    const entry = this.#entries.peek(key);
     if (entry === undefined) return undefined;
     entry.rejected = true;
     return entry.fetched.token.token;
@@ -141,7 +134,7 @@ export class TokenStore {
 
   /** Whether `token` is the one an API refused for `key`. */
   isRejected(key: string, token: string): boolean {
-    const entry = this.#entries.get(key);
+    const entry = this.#entries.peek(key);
     return entry !== undefined && entry.rejected && entry.fetched.token.token === token;
   }
 
@@ -151,18 +144,10 @@ export class TokenStore {
    * entry is gone, and the next caller fetches whatever the backoff says).
    */
   refreshFailed(key: string): void {
-    const entry = this.#entries.get(key);
+    const entry = this.#entries.peek(key);
     if (entry === undefined) return;
     const backoff = Math.min(MAX_REFRESH_BACKOFF, FIRST_REFRESH_BACKOFF * 2 ** entry.failures);
     entry.failures += 1;
     entry.retryNotBefore = performance.now() + backoff * (0.5 + Math.random() / 2);
-  }
-
-  /** Drops the oldest written entries until the bound holds: O(1) per write, as the Map keeps write order. */
-  #evict(): void {
-    for (const key of this.#entries.keys()) {
-      if (this.#entries.size <= this.#policy.maxEntries) return;
-      this.#entries.delete(key);
-    }
   }
 }

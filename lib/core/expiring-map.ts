@@ -51,6 +51,14 @@ export class ExpiringMap<V> {
   }
 
   /**
+   * The value stored for `key`, even past its end, and without dropping anything: for an owner
+   * whose own rules read an entry's state (a value it updates in place) beside its end.
+   */
+  peek(key: string): V | undefined {
+    return this.#entries.get(key)?.value;
+  }
+
+  /**
    * Keeps `value` until `until` (a rewrite counts as the newest write); a moment already past
    * stores nothing and drops what was there. May sweep, then evicts down to the bound.
    */

@@ -69,6 +69,14 @@ describe('TokenStore', () => {
     expect([...['b', 'c', 'd', 'e']].map((k) => store.lookup(k) !== undefined)).to.deep.equal([true, false, true, true]);
   });
 
+  it('keeps no token that arrives with no serving time left: it takes no slot, and no live token is evicted for it', () => {
+    const store = new TokenStore(policy);
+    for (const key of ['a', 'b', 'c']) put(store, key, 3_600_000);
+    put(store, 'late', 0); // no sweep is due: only the bound could make room
+    expect(store.size).to.equal(3);
+    expect(['a', 'b', 'c', 'late'].map((k) => store.lookup(k) !== undefined)).to.deep.equal([true, true, true, false]);
+  });
+
   it('stops serving a rejected token and recognises it', () => {
     const store = new TokenStore(policy);
     put(store, 'a', 3_600_000, 'tok');
@@ -102,6 +110,26 @@ describe('TokenStore', () => {
     expect(store.has('a')).to.equal(true);
     clock.tick(500);
     expect(store.has('a')).to.equal(false);
+  });
+
+  it('reads the clock at each call: a store made before the clock was faked follows the fake one', () => {
+    clock.restore();
+    const store = new TokenStore(policy);
+    clock = sinon.useFakeTimers({ now: 1_000_000, toFake: ['Date', 'performance'] });
+    put(store, 'a', 100_000);
+    expect(store.size).to.equal(1);
+    expect(store.lookup('a')?.token.token).to.equal('a');
+  });
+
+  it('still recognises a refused token past the moment it stops being served, until a sweep or a new token', () => {
+    const store = new TokenStore(policy);
+    put(store, 'a', 100_000, 'tok'); // served until 90 s
+    store.reject('a');
+    clock.tick(95_000);
+    expect(store.lookup('a')).to.equal(undefined);
+    expect(store.isRejected('a', 'tok'), 'a lookup of a refused entry drops nothing').to.equal(true);
+    store.sweep();
+    expect(store.isRejected('a', 'tok')).to.equal(false);
   });
 
   it('moves the next refresh later after a failed one, still serving until the margin', () => {

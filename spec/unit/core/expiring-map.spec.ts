@@ -67,6 +67,19 @@ describe('ExpiringMap', () => {
     expect(map.get('c', 200)).to.equal('C');
   });
 
+  it('peek() reads an entry past its end without dropping it, and a value updated in place stays updated', () => {
+    const map = new ExpiringMap<{ hits: number }>(10);
+    map.set('a', { hits: 0 }, 100, 0);
+    map.peek('a')!.hits += 1;
+    expect(map.peek('a')?.hits).to.equal(1);
+    expect(map.get('a', 99)?.hits).to.equal(1);
+    expect(map.peek('a')?.hits, 'past its end, still there').to.equal(1);
+    expect(map.size, 'peek drops nothing').to.equal(1);
+    expect(map.peek('b')).to.equal(undefined);
+    expect(map.get('a', 100)).to.equal(undefined);
+    expect(map.peek('a'), 'get drops it at its end').to.equal(undefined);
+  });
+
   it('delete() and clear() drop entries', () => {
     const map = new ExpiringMap<string>(10);
     map.set('a', 'A', 100, 0);
