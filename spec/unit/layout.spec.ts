@@ -23,7 +23,6 @@ const NO_SPEC: Record<string, string> = {
  */
 const SPEC_TO_COME = new Set([
   'cli.ts',
-  'http/proxy.ts',
   'inbound/require-token.ts',
   'interceptor/token-interceptor.ts',
   'opentelemetry/attributes.ts',
