@@ -25,7 +25,6 @@ const SPEC_TO_COME = new Set([
   'cli.ts',
   'inbound/require-token.ts',
   'interceptor/token-interceptor.ts',
-  'opentelemetry/attributes.ts',
   'opentelemetry/index.ts',
   'opentelemetry/metrics.ts',
   'opentelemetry/traces.ts',
