@@ -29,7 +29,6 @@ const SPEC_TO_COME = new Set([
   'opentelemetry/metrics.ts',
   'opentelemetry/traces.ts',
   'sources/certificate.ts',
-  'testing/entra-assertion.ts',
   'testing/entra-endpoint.ts',
   'testing/texas-server.ts',
 ]);
