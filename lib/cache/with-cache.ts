@@ -1,10 +1,10 @@
 import { withDeadline } from '../core/deadline.js';
+import { keepAliveUntilSettled } from '../core/keep-alive.js';
 import { SingleFlight, ownOutcome } from '../core/single-flight.js';
 import { TokenError, failureFields } from '../errors.js';
 import { channels, publish } from '../events.js';
 import { count, duration, optionalFunction, optionalObject, optionalString, fail, forMessage, scopeProblem } from '../options.js';
 import type { AccessToken, FetchToken, GetTokenOptions, TokenSource } from '../types.js';
-import { keepAliveUntilSettled } from './keep-alive.js';
 import { TokenStore, type FetchedToken } from './token-store.js';
 
 /** How long tokens are kept and reused. Every field is optional. */

@@ -97,7 +97,7 @@ type CarriedConfig = InternalAxiosRequestConfig & Carried;
 /**
  * http(s).request, with each request's socket unreferenced (a reused keep-alive socket too, which
  * Node references again): a token request alone never keeps the process alive. A caller waiting
- * for a token is held by the cache instead (cache/keep-alive.ts), a background refresh is not.
+ * for a token is held by the cache instead (through core/keep-alive.ts), a background refresh is not.
  */
 const unreferencedTransport = {
   request(options: RequestOptions, callback: (response: IncomingMessage) => void): ClientRequest {

@@ -5,7 +5,7 @@ import axios from 'axios';
 import { expect } from 'chai';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import sinon from 'sinon';
-import { waitingCallers } from '../../../lib/cache/keep-alive.js';
+import { waitingCallers } from '../../../lib/core/keep-alive.js';
 import { withCache } from '../../../lib/cache/with-cache.js';
 import { TokenError } from '../../../lib/errors.js';
 import { attachToken } from '../../../lib/interceptor/attach-token.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { waitingCallers } from '../../../lib/cache/keep-alive.js';
+import { waitingCallers } from '../../../lib/core/keep-alive.js';
 import { withCache } from '../../../lib/cache/with-cache.js';
 import type { AccessToken, GetTokenOptions } from '../../../lib/types.js';
 
