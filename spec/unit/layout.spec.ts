@@ -28,7 +28,6 @@ const SPEC_TO_COME = new Set([
   'opentelemetry/index.ts',
   'opentelemetry/metrics.ts',
   'opentelemetry/traces.ts',
-  'testing/entra-endpoint.ts',
   'testing/texas-server.ts',
 ]);
 
