@@ -66,7 +66,7 @@ const OPTIONS = {
 interface Args {
   scope: string;
   identityProvider: TexasIdentityProvider;
-  resource?: string;
+  resource: string | undefined;
   json: boolean;
   raw: boolean;
 }

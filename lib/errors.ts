@@ -83,26 +83,26 @@ export function failureFields(error: unknown): { code: TokenErrorCode; status?: 
 /** The fields a {@link TokenError} can carry besides its message. */
 export interface TokenErrorDetails {
   /** The HTTP status of the token endpoint's answer, when there was one. */
-  status?: number;
+  status?: number | undefined;
   /**
    * The endpoint's OAuth `error` exactly as sent, whenever it sent one (also when it is outside
    * {@link OAUTH_ERROR_CODES} and `code` is `unknown`).
    */
-  oauthError?: string;
+  oauthError?: string | undefined;
   /** The endpoint's `error_description` (one line, shortened, no control characters). */
-  description?: string;
+  description?: string | undefined;
   /** The scope (Texas: target) the token was for. */
-  scope?: string;
+  scope?: string | undefined;
   /** The token endpoint, origin and path only (never a query string or credentials). */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /** Entra ID's `error_codes` (the AADSTS numbers). */
-  errorCodes?: number[];
+  errorCodes?: number[] | undefined;
   /** Entra ID's `trace_id`, for support cases. */
-  traceId?: string;
+  traceId?: string | undefined;
   /** Entra ID's `correlation_id`, for support cases. */
-  correlationId?: string;
+  correlationId?: string | undefined;
   /** With `throttled`: how long the endpoint asked us to wait, in milliseconds. */
-  retryAfter?: number;
+  retryAfter?: number | undefined;
   /** The underlying failure, already stripped of anything secret. */
   cause?: unknown;
 }

@@ -14,7 +14,7 @@ export interface AccessToken {
    * cache starts its refresh ahead no later than this (and no later than its own rule); the token
    * stays in use until then and after, while the refresh runs. A custom source may set it too.
    */
-  readonly refreshAt?: number;
+  readonly refreshAt?: number | undefined;
 }
 
 /** Options for one {@link TokenSource.getToken} call. */
@@ -23,7 +23,7 @@ export interface GetTokenOptions {
    * Ignore any cached token and fetch a new one (Texas: `skip_cache: true`). Concurrent forced
    * refreshes for one scope share a single fetch.
    */
-  forceRefresh?: boolean;
+  forceRefresh?: boolean | undefined;
   /**
    * Ends this caller's wait only. A fetch that other callers share keeps going (it has its own
    * timeout); the call rejects with `signal.reason`.
@@ -34,7 +34,7 @@ export interface GetTokenOptions {
    * `token: { user }`: a source that acts on behalf of a user (`onBehalfOf()`) uses it in place of
    * the async context's user. Other sources ignore it.
    */
-  user?: string;
+  user?: string | undefined;
 }
 
 /**

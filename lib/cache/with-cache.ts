@@ -14,7 +14,7 @@ export interface CacheOptions {
    * the token's lifetime, so short tokens stay cached and no token is served after it expires.
    * @default 30_000
    */
-  expiryMargin?: number;
+  expiryMargin?: number | undefined;
   /**
    * A background refresh starts when less than this is left, in milliseconds, while callers keep
    * getting the current token. Capped at a quarter of the token's lifetime. A token whose issuer
@@ -22,28 +22,28 @@ export interface CacheOptions {
    * refreshed no later than that.
    * @default 60_000
    */
-  refreshAhead?: number;
+  refreshAhead?: number | undefined;
   /**
    * Most entries (scopes) kept; the oldest written is evicted first.
    * @default 10_000
    */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /**
    * Deadline for acquiring one token, retries included, in milliseconds. The fetch that callers
    * share ends with a `TokenError` (code `timeout`) then; a caller's own `signal` never ends it.
    * @default 30_000
    */
-  timeout?: number;
+  timeout?: number | undefined;
   /**
    * The cache key for a scope. Sources that depend on more than the
    * scope (the user, for on-behalf-of) put that in the key.
    * @default the scope itself
    */
-  cacheKey?: (scope: string) => string;
+  cacheKey?: ((scope: string) => string) | undefined;
   /** Where tokens come from, for error messages and events (origin and path, no credentials). */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /** The source's name in events (`texas`, `client_credentials`, ...). @default 'custom' */
-  name?: string;
+  name?: string | undefined;
 }
 
 /** The cache options a built-in source takes (the source sets its own key, endpoint and name). */

@@ -10,7 +10,7 @@ export interface KoaContextLike {
     readonly authorization?: string | readonly string[] | undefined;
   };
   /** Node's response (Koa's `ctx.res`): the user context ends when it closes. */
-  readonly res?: ResponseLike;
+  readonly res?: ResponseLike | undefined;
 }
 
 /** Koa middleware: `(ctx, next) => Promise`. */

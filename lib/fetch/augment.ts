@@ -9,7 +9,7 @@ declare global {
      * `undefined`/`null` for the wrapper's `scope`. Anything else rejects with a `TypeError`
      * before anything is sent.
      */
-    token?: TokenRequestOptions | false | null;
+    token?: TokenRequestOptions | false | null | undefined;
   }
 }
 

@@ -20,7 +20,7 @@ export interface TokenFetchOptions {
    * The scope when the request's `init` has no `token: { scope }`. A function is called per request
    * with its URL and may return `undefined` to leave the choice to an error.
    */
-  scope?: FetchScopeOption;
+  scope?: FetchScopeOption | undefined;
   /**
    * The origins that receive the token (e.g. `['https://other-api.example']`). Required: a fetch
    * function has no `baseURL` to say where the token belongs, and a request to any other origin
@@ -31,13 +31,13 @@ export interface TokenFetchOptions {
    * The `fetch` to send requests with.
    * @default globalThis.fetch, looked up per request (so a test's stub of it is used)
    */
-  fetch?: FetchFunction;
+  fetch?: FetchFunction | undefined;
   /**
    * Statuses that mean "this token is refused": the request is sent once more with a fresh token,
    * when its body can be sent again. Replaces the default (list 401 too if you want it).
    * @default [401]
    */
-  retryOn?: readonly number[];
+  retryOn?: readonly number[] | undefined;
 }
 
 const MAX_DESCRIBED = 120;

@@ -16,13 +16,13 @@ export interface ProxyOptions {
    * endpoint (Texas, in the same pod) is never proxied.
    * @default `HTTPS_PROXY`, `HTTP_PROXY` (and lowercase), `NO_PROXY` excluding hosts
    */
-  proxy?: string | false;
+  proxy?: string | false | undefined;
   /**
    * Certificates (PEM) to trust for an https token endpoint besides Node's own, e.g. a
    * corporate proxy's or a test server's.
    * @default Node's own
    */
-  ca?: string | Uint8Array | Array<string | Uint8Array>;
+  ca?: string | Uint8Array | Array<string | Uint8Array> | undefined;
 }
 
 type Route = Pick<CreateAxiosDefaults, 'proxy' | 'httpAgent' | 'httpsAgent'>;

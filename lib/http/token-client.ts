@@ -25,26 +25,26 @@ export interface HttpOptions extends ProxyOptions {
    * acquisition has the cache's `timeout`.
    * @default 10_000
    */
-  attemptTimeout?: number;
+  attemptTimeout?: number | undefined;
   /**
    * Retries after a network error, a timeout, 408, 429 or a 5xx, with exponential backoff and
    * jitter. Other answers are final: a wrong secret does not get better.
    * @default 3
    */
-  retries?: number;
+  retries?: number | undefined;
   /**
    * Longest `Retry-After` honoured, in milliseconds; a longer one fails at once with code
    * `throttled` and the wait asked for in `retryAfter`.
    * @default 30_000
    */
-  maxRetryAfter?: number;
+  maxRetryAfter?: number | undefined;
   /**
    * Largest answer read, in bytes; a larger one is a `bad_response`.
    * @default 65_536
    */
-  maxResponseSize?: number;
+  maxResponseSize?: number | undefined;
   /** Allow a plain-http token endpoint on a host that is not loopback. @default false */
-  allowInsecure?: boolean;
+  allowInsecure?: boolean | undefined;
 }
 
 const DEFAULT_ATTEMPT_TIMEOUT = 10_000;

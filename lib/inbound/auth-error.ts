@@ -31,12 +31,12 @@ const brand = Symbol.for('axios-m2m.AuthError');
 /** The fields an {@link AuthError} can carry besides its code and message. */
 export interface AuthErrorDetails {
   /** With `invalid_token`: Texas's reason (`invalid token: ExpiredSignature`), never one that contains the token. */
-  reason?: string;
+  reason?: string | undefined;
   /**
    * With `temporarily_unavailable`: how long the client should wait, in milliseconds; the
    * `Retry-After` header carries it rounded up to whole seconds.
    */
-  retryAfter?: number;
+  retryAfter?: number | undefined;
   /** With `temporarily_unavailable`: the `TokenError` saying why Texas could not answer. */
   cause?: unknown;
 }

@@ -72,9 +72,9 @@ export type IntrospectionResult =
 /** Options of {@link introspection}. Every field is optional. */
 export interface IntrospectionOptions extends HttpOptions {
   /** Texas's introspection endpoint. @default process.env.NAIS_TOKEN_INTROSPECTION_ENDPOINT */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /** Whose tokens these are. @default 'entra_id' */
-  identityProvider?: IdentityProviderFor<'introspect'>;
+  identityProvider?: IdentityProviderFor<'introspect'> | undefined;
   /**
    * A kept answer is no longer served when less than this is left before the token expires, in
    * milliseconds: the same meaning as the token cache's `expiryMargin` (there capped at a tenth of
@@ -82,7 +82,7 @@ export interface IntrospectionOptions extends HttpOptions {
    * until its `exp` less this, never beyond `exp`; later, Texas is asked again.
    * @default 5_000
    */
-  expiryMargin?: number;
+  expiryMargin?: number | undefined;
   /**
    * Longest an active result is served from memory, in milliseconds, however far ahead the
    * token's `exp` is: after it Texas is asked again, so a token Texas has started to refuse (a
@@ -90,34 +90,34 @@ export interface IntrospectionOptions extends HttpOptions {
    * monotonic clock: a step of the wall clock neither lengthens it nor cuts it short.
    * @default 3_600_000
    */
-  maxAge?: number;
+  maxAge?: number | undefined;
   /**
    * How long a token Texas called inactive is answered from memory, in milliseconds (at most
    * 60_000; 0: not at all). Short, so that a flood of one bad token does not reach Texas, and a
    * token refused by mistake (a key Texas had not fetched yet) is not refused for long.
    * @default 5_000
    */
-  inactiveTtl?: number;
+  inactiveTtl?: number | undefined;
   /**
    * Most active results kept (one per token); the oldest written is evicted first. Refusals are
    * kept apart, at most 1,000 (fewer if this is smaller), so bad tokens never evict a good one.
    * @default 10_000
    */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /**
    * Deadline for one validation, retries included, in milliseconds: the request waits no longer
    * for Texas, and fails with a `TokenError` (code `timeout`).
    * @default 5_000
    */
-  timeout?: number;
+  timeout?: number | undefined;
   /**
    * Most requests to Texas in flight at once; further validations wait for a free slot (the wait
    * counts toward `timeout`). Bounds the sockets and Texas's load under a flood of distinct tokens.
    * @default 32
    */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** How the request body is encoded; Texas takes both. @default 'json' */
-  bodyFormat?: 'json' | 'form';
+  bodyFormat?: 'json' | 'form' | undefined;
 }
 
 /** An active result as kept: served until `staleAt` (epoch ms: the token's exp less the margin). */

@@ -39,20 +39,20 @@ export interface RequireTokenOptions<Req = IncomingRequestLike> extends Introspe
    * the other options ({@link introspection}).
    * @default one made from the other options
    */
-  introspection?: TokenValidator;
+  introspection?: TokenValidator | undefined;
   /**
    * Checked after the token is found active, with its claims and the request (sync or async);
    * false answers 403. Helpers: `hasRole()`, `hasScope()`, `fromApp()`. An exception goes to the
    * app's error handler as is.
    */
-  authorize?: Authorize<Req>;
+  authorize?: Authorize<Req> | undefined;
   /**
    * How long a client should wait after the 503 when Texas could not answer, in milliseconds, as
    * every duration in this package; the `Retry-After` header carries it rounded up to whole
    * seconds (0: no header).
    * @default 5_000
    */
-  retryAfter?: number;
+  retryAfter?: number | undefined;
 }
 
 /** Express/Connect middleware that {@link requireToken} returns. */

@@ -13,6 +13,6 @@ declare module 'axios' {
      * `{ scope: '' }`) rejects the request with a `TypeError` before anything is sent: a scope is
      * written `{ scope: 'api://…/.default' }`, never as a bare string.
      */
-    token?: TokenRequestOptions | false | null;
+    token?: TokenRequestOptions | false | null | undefined;
   }
 }

@@ -51,5 +51,5 @@ export function guardRedirects(config: InternalAxiosRequestConfig, origin: strin
   } else {
     hook = hookFor(origin, callers);
   }
-  config.beforeRedirect = hook as InternalAxiosRequestConfig['beforeRedirect'];
+  config.beforeRedirect = hook;
 }

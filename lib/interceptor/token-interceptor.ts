@@ -23,20 +23,20 @@ export interface TokenInterceptorOptions {
    * The scope when neither the request nor the instance config has `token: { scope }`.
    * A function is called per request and may return `undefined` to leave the choice to an error.
    */
-  scope?: ScopeOption;
+  scope?: ScopeOption | undefined;
   /**
    * Statuses that mean "this token is refused": the request is retried once with a fresh token.
    * Replaces the default (list 401 too if you want it).
    * @default [401]
    */
-  retryOn?: readonly number[];
+  retryOn?: readonly number[] | undefined;
   /**
    * Origins that may receive the token besides the `baseURL`'s (e.g. `['https://other-api.example']`),
    * for absolute URLs: a token goes only to an origin the user named, the `baseURL`'s or one of these.
    * An instance without a `baseURL` needs them: `attachToken` refuses it otherwise.
    * @default []
    */
-  origins?: readonly string[];
+  origins?: readonly string[] | undefined;
 }
 
 /**
@@ -133,7 +133,7 @@ function isRetry(option: unknown): option is Retry {
  * with a token, and the header we set then, which the config's copied headers still carry.
  */
 function forget(config: Tracked, attached: RecentTokens): void {
-  config[SENT] = undefined;
+  delete config[SENT];
   const value = config.headers.get('Authorization');
   if (typeof value === 'string' && (value.startsWith(REDACTED_PREFIX) || (value.startsWith('Bearer ') && attached.has(value.slice(7))))) {
     config.headers.delete('Authorization');
@@ -187,7 +187,7 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
   const targetOf = requestTargets();
   const attached = new RecentTokens();
 
-  function scopeOf(config: InternalAxiosRequestConfig, option: { scope?: string } | null | undefined): string {
+  function scopeOf(config: InternalAxiosRequestConfig, option: { scope?: string | undefined } | null | undefined): string {
     // describeRequest itself, not a closure over config: nothing is allocated unless there is no scope.
     return scopeFor(option, o.scope, config, describeRequest, NO_SCOPE_REMEDY);
   }
@@ -244,7 +244,7 @@ export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterce
       // (Basic) would make the http adapter drop ours, so it goes too.
       config.headers.set('Authorization', `Bearer ${token.token}`, true);
       attached.add(token, scope);
-      if (config.auth !== undefined) config.auth = undefined;
+      if (config.auth !== undefined) delete config.auth;
       guardRedirects(config, origin);
       tracked[SENT] = new Sent(scope, token.expiresAt, token.token, config.data, source, user);
       return config;

@@ -19,13 +19,13 @@ export interface InstrumentOptions {
    * Where spans go.
    * @default the global tracer provider (`trace.getTracerProvider()`), which your OpenTelemetry SDK registers
    */
-  tracerProvider?: TracerProvider;
+  tracerProvider?: TracerProvider | undefined;
   /**
    * Where metrics go. The global one is looked up at each event, so `instrument()` may run before
    * the SDK starts.
    * @default the global meter provider (`metrics.getMeterProvider()`)
    */
-  meterProvider?: MeterProvider;
+  meterProvider?: MeterProvider | undefined;
 }
 
 /** The instrumentation scope name of the tracer and the meter. */

@@ -6,7 +6,7 @@ import { describeValue } from '../options.js';
 /** What a request (or an axios instance, through `axios.create`) may say about its token. */
 export interface TokenRequestOptions {
   /** The scope to get a token for (a non-empty string); wins over the instance's and `attachToken`'s. */
-  scope?: string;
+  scope?: string | undefined;
   /**
    * The end user's token (with or without `Bearer `) to act for, for a source that acts on behalf
    * of a user (`onBehalfOf()`): wins over the user of the async context, so a call made from a
@@ -50,7 +50,7 @@ export function checkTokenOption(option: unknown): void {
  * give one (`remedy`, in the words of the wrapper the caller used).
  */
 export function scopeFor<R>(
-  option: { scope?: string } | null | undefined,
+  option: { scope?: string | undefined } | null | undefined,
   fallback: string | ((request: R) => string | undefined) | undefined,
   request: R,
   described: (request: R) => string,

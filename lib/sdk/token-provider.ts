@@ -2,7 +2,7 @@ import { describeValue } from '../options.js';
 import type { TokenSource } from '../types.js';
 
 /** A function that resolves to a bare bearer token, the shape SDKs take for their credentials. */
-export type TokenProvider = (options?: { signal?: AbortSignal }) => Promise<string>;
+export type TokenProvider = (options?: { signal?: AbortSignal | undefined }) => Promise<string>;
 
 /**
  * The token for one scope as a callback, from the source's cache: for SDKs that take "a function

@@ -10,7 +10,7 @@ export interface PrivateKeyObject {
   /** `'private'` for a key that can sign. */
   readonly type: string;
   /** The key's algorithm family (`'rsa'`, `'ec'`, …). */
-  readonly asymmetricKeyType?: string;
+  readonly asymmetricKeyType?: string | undefined;
 }
 
 /** A certificate credential: the private key and the certificate Entra ID has registered for the app. */
@@ -20,7 +20,7 @@ export interface CertificateCredential {
   /** The PEM certificate, leaf first when it holds a chain. */
   cert: string;
   /** Send the chain as `x5c` (for subject name and issuer matching). @default false */
-  sendChain?: boolean;
+  sendChain?: boolean | undefined;
 }
 
 /** A certificate checked once, at creation. */

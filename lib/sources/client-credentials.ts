@@ -10,21 +10,21 @@ import { CLIENT_ASSERTION_TYPE, importAssertionKey, signClientAssertion } from '
 /** Options of {@link clientCredentials}. Every field is optional when the environment has it. */
 export interface ClientCredentialsOptions extends SourceCacheOptions, HttpOptions {
   /** The token endpoint. @default process.env.AZURE_OPENID_CONFIG_TOKEN_ENDPOINT */
-  tokenEndpoint?: string;
+  tokenEndpoint?: string | undefined;
   /** The app's client id in Entra ID. @default process.env.AZURE_APP_CLIENT_ID */
-  clientId?: string;
+  clientId?: string | undefined;
   /**
    * The client secret. Give this or `privateJwk`, not both.
    * @default process.env.AZURE_APP_CLIENT_SECRET
    */
-  clientSecret?: string;
+  clientSecret?: string | undefined;
   /**
    * A private JWK (an object or its JSON string) for private_key_jwt: each attempt of a token
    * request carries a fresh client assertion (a new jti) signed with it instead of a secret. It must have `kid`; `alg` defaults to
    * RS256 for RSA keys. Give this or `clientSecret`, not both.
    * @default process.env.AZURE_APP_JWK, when no client secret is given or set
    */
-  privateJwk?: JWK | string;
+  privateJwk?: JWK | string | undefined;
   /**
    * Makes the client assertion: called for every attempt of a token request (a retry after a 5xx
    * or a timeout included, so that no assertion is sent twice), its string sent as
@@ -33,13 +33,13 @@ export interface ClientCredentialsOptions extends SourceCacheOptions, HttpOption
    * callback's error as `cause`; a `TokenError` it throws is passed on as it is. The assertion
    * appears in no error. Give this, `clientSecret` or `privateJwk`.
    */
-  clientAssertion?: (context: ClientAssertionContext) => string | Promise<string>;
+  clientAssertion?: ((context: ClientAssertionContext) => string | Promise<string>) | undefined;
   /**
    * A certificate credential: each attempt of a token request carries a fresh assertion signed (PS256) with the
    * key, with `x5t#S256` (and `x5c` when `sendChain`). Checked at creation: an RSA key matching an
    * unexpired certificate. Give this, `clientSecret`, `privateJwk` or `clientAssertion`.
    */
-  certificate?: CertificateCredential;
+  certificate?: CertificateCredential | undefined;
 }
 
 /** What {@link ClientCredentialsOptions.clientAssertion} is called with. */

@@ -23,14 +23,14 @@ export type TokenEnvironment = Partial<
     | 'AZURE_FEDERATED_TOKEN_FILE'
     | 'AZURE_CLIENT_CERTIFICATE_PATH'
     | 'AZURE_CLIENT_SEND_CERTIFICATE_CHAIN',
-    string
+    string | undefined
   >
 >;
 
 /** Options of `fromEnv()`: where the variables come from, and the chosen source's options. */
 export interface FromEnvOptions extends SourceCacheOptions, HttpOptions {
   /** The variables to read; only these (`process.env` does not fill in what they leave out). @default process.env */
-  env?: TokenEnvironment | Readonly<Record<string, string | undefined>>;
+  env?: TokenEnvironment | Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /** An environment variable's name: how the deprecated `fromEnv(env, options)` is told from `fromEnv(options)`. */

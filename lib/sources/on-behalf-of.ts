@@ -17,21 +17,21 @@ export type ExchangeIdentityProvider = IdentityProviderFor<'exchange'>;
 /** Options of {@link onBehalfOf}. Every field is optional. */
 export interface OnBehalfOfOptions extends SourceCacheOptions, HttpOptions {
   /** Texas's exchange endpoint. @default process.env.NAIS_TOKEN_EXCHANGE_ENDPOINT */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /**
    * `entra_id` (scope `api://<cluster>.<namespace>.<app>/.default`) or `tokenx`
    * (target `<cluster>:<namespace>:<app>`).
    * @default 'entra_id'
    */
-  identityProvider?: IdentityProviderFor<'exchange'>;
+  identityProvider?: IdentityProviderFor<'exchange'> | undefined;
   /**
    * Most exchanged tokens kept (one per user and scope); the oldest written is evicted first, and
    * costs one more exchange (Texas answers it from its own cache) if that user comes back.
    * @default 1_000
    */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /** How the request body is encoded; Texas takes both. @default 'json' */
-  bodyFormat?: 'json' | 'form';
+  bodyFormat?: 'json' | 'form' | undefined;
 }
 
 /** Enough for a busy pod's users within one token lifetime, and at most a few MB of tokens. */

@@ -13,15 +13,15 @@ export type TexasIdentityProvider = IdentityProviderFor<'token'>;
 /** Options of {@link texas}. Every field is optional. */
 export interface TexasOptions extends SourceCacheOptions, HttpOptions {
   /** Texas's token endpoint. @default process.env.NAIS_TOKEN_ENDPOINT */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /** Whose tokens to get: `entra_id` (`azuread`, its older name) or `maskinporten`. @default 'entra_id' */
-  identityProvider?: IdentityProviderFor<'token'>;
+  identityProvider?: IdentityProviderFor<'token'> | undefined;
   /** Maskinporten only: the RFC 8707 resource indicator. */
-  resource?: string;
+  resource?: string | undefined;
   /** Maskinporten only: RFC 9396 authorization details. */
-  authorizationDetails?: readonly object[];
+  authorizationDetails?: readonly object[] | undefined;
   /** How the request body is encoded; Texas takes both. @default 'json' */
-  bodyFormat?: 'json' | 'form';
+  bodyFormat?: 'json' | 'form' | undefined;
 }
 
 /**

@@ -12,14 +12,14 @@ export interface WorkloadIdentityOptions extends SourceCacheOptions, HttpOptions
    * of a token request because it is rotated in place. On NAIS: `process.env.NAIS_SERVICE_ACCOUNT_TOKEN_PATH`.
    * @default process.env.AZURE_FEDERATED_TOKEN_FILE
    */
-  tokenFile?: string;
+  tokenFile?: string | undefined;
   /** The app's client id in Entra ID. @default process.env.AZURE_CLIENT_ID */
-  clientId?: string;
+  clientId?: string | undefined;
   /**
    * The token endpoint.
    * @default `<AZURE_AUTHORITY_HOST>/<AZURE_TENANT_ID>/oauth2/v2.0/token` (authority host default `https://login.microsoftonline.com`)
    */
-  tokenEndpoint?: string;
+  tokenEndpoint?: string | undefined;
 }
 
 const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';

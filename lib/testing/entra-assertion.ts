@@ -17,7 +17,7 @@ export interface FederatedCredential {
   /** The token subject (`sub`), compared exactly (Entra ID matches case-sensitively). */
   subject: string;
   /** The audience (`aud`) the token must have. @default 'api://AzureADTokenExchange' */
-  audience?: string;
+  audience?: string | undefined;
   /** The issuer's public keys. */
   jwks: {
     /** The keys, matched by the token's `kid`. */
@@ -28,23 +28,25 @@ export interface FederatedCredential {
 /** The credentials of one registered client; give any of them. */
 export interface EntraClientCredentials {
   /** A client secret, compared in constant time. */
-  clientSecret?: string;
+  clientSecret?: string | undefined;
   /** Public JWKs (by `kid`) for private_key_jwt, as NAIS registers AZURE_APP_JWK's public half. */
-  jwks?: JWK[];
+  jwks?: JWK[] | undefined;
   /** PEM certificates registered on the app, matched by `x5t#S256` (or `x5t`). */
-  certificates?: string[];
+  certificates?: string[] | undefined;
   /**
    * Subject-name-and-issuer trust: an assertion whose `x5c` leaf has this subject (as Node prints
    * it, `CN=app`) and whose chain ends in `issuer` (a PEM CA certificate) is taken.
    */
-  trustedSubjects?: {
-    /** The leaf certificate's subject, as Node prints it (`CN=app`). */
-    subject: string;
-    /** The CA certificate (PEM) the chain must end in. */
-    issuer: string;
-  }[];
+  trustedSubjects?:
+    | {
+        /** The leaf certificate's subject, as Node prints it (`CN=app`). */
+        subject: string;
+        /** The CA certificate (PEM) the chain must end in. */
+        issuer: string;
+      }[]
+    | undefined;
   /** Federated identity credentials: tokens of other issuers (a Kubernetes service account) taken as the assertion. */
-  federated?: FederatedCredential[];
+  federated?: FederatedCredential[] | undefined;
 }
 
 export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

@@ -45,17 +45,17 @@ export type { EntraClientCredentials, FederatedCredential } from './entra-assert
 /** A client registered with the Entra ID endpoint; `clientId` defaults to a new UUID. */
 export interface EntraClientRegistration extends EntraClientCredentials {
   /** The client's id (`client_id`, the assertion's `iss` and `sub`). @default a new UUID */
-  clientId?: string;
+  clientId?: string | undefined;
 }
 
 /** Options of {@link TexasServer.mintServiceAccountToken}. */
 export interface ServiceAccountTokenOptions {
   /** The token's subject (`sub`). @default `system:serviceaccount:<namespace>:<app>` of the server's `app` */
-  subject?: string;
+  subject?: string | undefined;
   /** The token's audience (`aud`). @default 'api://AzureADTokenExchange' (AKS); NAIS's tokens have `nais` */
-  audience?: string;
+  audience?: string | undefined;
   /** Milliseconds from now until `exp` (negative: already expired). @default 3_600_000 */
-  expiresIn?: number;
+  expiresIn?: number | undefined;
 }
 
 /** The identity providers whose tokens the server signs and introspects (`azuread` is `entra_id`). */
@@ -67,61 +67,61 @@ export interface TexasServerOptions {
    * Lifetime of minted tokens, in milliseconds, as every duration in the package; Texas answers it
    * as `expires_in` in whole seconds. @default 3_599_000 (what Texas gives for Entra ID)
    */
-  lifetime?: number;
+  lifetime?: number | undefined;
   /**
    * Lifetime of minted tokens, in seconds.
    * @deprecated Use `lifetime`, in milliseconds.
    */
-  tokenLifetime?: number;
+  tokenLifetime?: number | undefined;
   /** The clock, in epoch ms, so that a test can move Texas's cache through time. @default Date.now */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** Simulated latency of the identity provider, in milliseconds (makes coalescing observable). @default 0 */
-  upstreamDelay?: number;
+  upstreamDelay?: number | undefined;
   /**
    * Simulated latency of the identity provider, in milliseconds.
    * @deprecated Use `upstreamDelay` (the same, without the unit in its name).
    */
-  upstreamDelayMs?: number;
+  upstreamDelayMs?: number | undefined;
   /**
    * Identity providers enabled for the app; others get "identity provider '<p>' is not enabled".
    * `entra_id` also enables `azuread`. @default all of entra_id, maskinporten, tokenx, idporten
    */
-  enabled?: readonly string[];
+  enabled?: readonly string[] | undefined;
   /**
    * The app this sidecar belongs to, `<cluster>:<namespace>:<app>`: introspection accepts only
    * tokens for it (`aud` `api://<cluster>.<namespace>.<app>` for Entra ID, `<cluster>:<namespace>:<app>`
    * for TokenX and ID-porten), and {@link TexasServer.mintUserToken} mints for it by default.
    * @default 'dev-gcp:team:app'
    */
-  app?: string;
+  app?: string | undefined;
   /** The tenant of the Entra ID endpoint (`/<tenantId>/oauth2/v2.0/token`). @default a fixed GUID */
-  tenantId?: string;
+  tenantId?: string | undefined;
   /** More clients registered with the Entra ID endpoint (besides {@link TexasServer.entraClient}). */
-  entraClients?: EntraClientRegistration[];
+  entraClients?: EntraClientRegistration[] | undefined;
 }
 
 /** Options of {@link TexasServer.mintUserToken}. */
 export interface MintUserTokenOptions {
   /** Whose token it is: signed with that provider's key, with its issuer. @default 'entra_id' */
-  identityProvider?: TexasServerProvider | 'azuread';
+  identityProvider?: TexasServerProvider | 'azuread' | undefined;
   /** The token's `aud`. @default this app's audience for the provider ({@link TexasServer.audiences}) */
-  audience?: string;
+  audience?: string | undefined;
   /** Milliseconds from now until `exp` (negative: already expired), in whole seconds in the token. @default 3_600_000 */
-  expiresIn?: number;
+  expiresIn?: number | undefined;
   /** Milliseconds from now until `nbf` (positive: not valid yet), in whole seconds in the token. @default no nbf */
-  notBefore?: number;
+  notBefore?: number | undefined;
   /**
    * Seconds from now until `exp`.
    * @deprecated Use `expiresIn`, in milliseconds.
    */
-  expiresInSeconds?: number;
+  expiresInSeconds?: number | undefined;
   /**
    * Seconds from now until `nbf`.
    * @deprecated Use `notBefore`, in milliseconds.
    */
-  notBeforeInSeconds?: number;
+  notBeforeInSeconds?: number | undefined;
   /** More claims, or other values for the defaults (`azp`, `iss`, ...). */
-  claims?: Record<string, unknown>;
+  claims?: Record<string, unknown> | undefined;
 }
 
 /** One request as the server saw it, in arrival order. */
