@@ -51,6 +51,28 @@ describe('Redactor', () => {
     expect(new Redactor([]).redact('anything')).to.equal('anything');
   });
 
+  it('scrubs a secret of exactly the shortest length, and one with no letter or digit', () => {
+    expect(new Redactor(['k3y9']).redact('<k3y9>')).to.equal(`<${REDACTED}>`);
+    expect(new Redactor(['~!@#$^&*']).redact('<~!@#$^&*> <%7E%21%40%23%24%5E%26%2A>')).to.equal(`<${REDACTED}> <${REDACTED}>`);
+  });
+
+  it('scrubs nothing that is not a form of the secret (no character dropped or taken for another)', () => {
+    const near: [string, string][] = [
+      ['abcd-efgh', 'abcdefgh'],
+      ['a-b-secret', 'a+b+secret'],
+      ['\u20acuro-key', '\\x20acuro-key'],
+    ];
+    for (const [secret, text] of near) {
+      expect(new Redactor([secret]).redact(text), secret).to.equal(text);
+      expect(new Redactor([secret]).finds(text), secret).to.equal(false);
+    }
+  });
+
+  it('skips a value that is not a string (an option left undefined) and scrubs the rest', () => {
+    const redactor = new Redactor([undefined as unknown as string, 42 as unknown as string, 'real-secret']);
+    expect(redactor.redact('<real-secret>')).to.equal(`<${REDACTED}>`);
+  });
+
   it('finds the same forms it scrubs, however often it is asked', () => {
     const redactor = new Redactor([SECRET]);
     for (const form of secretForms(SECRET)) {
@@ -73,6 +95,10 @@ describe('proxySecrets()', () => {
   it('gives what there is for a proxy with only a user name or only a password', () => {
     expect(proxySecrets(new URL('http://team-user@proxy:8088'))).to.include(Buffer.from('team-user:').toString('base64'));
     expect(proxySecrets(new URL('http://:only-a-password@proxy:8088'))).to.include('only-a-password');
+  });
+
+  it('gives a password with a stray % as written', () => {
+    expect(proxySecrets(new URL('http://team:p%zz-word@proxy:8088'))).to.deep.equal(['p%zz-word', 'team:p%zz-word', Buffer.from('team:p%zz-word').toString('base64')]);
   });
 
   it('gives nothing for a proxy without credentials', () => {
