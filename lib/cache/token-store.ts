@@ -52,8 +52,8 @@ const MAX_REFRESH_BACKOFF = 30_000;
 
 /**
  * Token storage with the expiry logic: withCache() shares in-flight fetches (lib/core/single-flight.ts),
- * this decides how long results live. `has` means "fresh, no fetch needed" and `get` serves anything
- * not yet past the expiry margin, so `get` never drops what `has` just confirmed.
+ * this decides how long results live. `lookup` is the one read: whether a token is served, and
+ * whether a refresh is due.
  *
  * The entries live in the package's one expiring map (lib/core/expiring-map.ts), each until the
  * moment it stops being served, on the epoch clock its `exp` is on: the map bounds them (oldest
@@ -86,18 +86,6 @@ export class TokenStore {
     return { token: entry.fetched.token, refreshDue: now >= entry.refreshAt && performance.now() >= entry.retryNotBefore };
   }
 
-  has(key: string): boolean {
-    const entry = this.#entries.peek(key);
-    if (entry === undefined || entry.rejected) return false;
-    const now = Date.now();
-    return now < entry.serveUntil && (now < entry.refreshAt || performance.now() < entry.retryNotBefore);
-  }
-
-  get(key: string): FetchedToken | undefined {
-    const entry = this.#entries.peek(key);
-    return entry !== undefined && !entry.rejected && Date.now() < entry.serveUntil ? entry.fetched : undefined;
-  }
-
   set(key: string, fetched: FetchedToken): void {
     const { expiryMargin, refreshAhead } = this.#policy;
     const { expiresAt } = fetched.token;
@@ -114,10 +102,6 @@ export class TokenStore {
   /** Drops every entry past the moment it stops being served; returns how many. */
   sweep(now = Date.now()): number {
     return this.#entries.sweep(now);
-  }
-
-  delete(key: string): void {
-    this.#entries.delete(key);
   }
 
   clear(): void {

@@ -24,8 +24,8 @@ describe('TokenStore sweep (entries nobody asks for again)', () => {
     clock.tick(60_000);
     put(store, 'newcomer', 3_600_000);
     expect(store.size).to.equal(2);
-    expect(store.get('left-early')).to.equal(undefined);
-    expect(store.get('stays')?.token.token).to.equal('stays');
+    expect(store.lookup('left-early')).to.equal(undefined);
+    expect(store.lookup('stays')?.token.token).to.equal('stays');
   });
 
   it('sweep() drops exactly the entries past the moment they stop being served', () => {
