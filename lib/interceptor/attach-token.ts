@@ -1,4 +1,4 @@
-import type { AxiosInstance } from 'axios';
+import type { AxiosInstance, InternalAxiosRequestConfig } from 'axios';
 import { processWide } from '../context/process-wide.js';
 import { tokenInterceptor, type TokenInterceptorOptions } from './token-interceptor.js';
 
@@ -43,7 +43,7 @@ export function attachToken(instance: AxiosInstance, options: TokenInterceptorOp
         "or pass origins: ['https://api.example']",
     );
   }
-  const requestId = requests.use(interceptor.request);
+  const requestId = requests.use((config) => interceptor.request(withInstanceScope(config, instance)));
   const responseId = instance.interceptors.response.use(undefined, interceptor.responseError);
   attached.add(requests);
   let isAttached = true;
@@ -54,4 +54,19 @@ export function attachToken(instance: AxiosInstance, options: TokenInterceptorOp
     instance.interceptors.response.eject(responseId);
     attached.delete(requests);
   };
+}
+
+/**
+ * A request's `token: { scope: undefined }` means the default scope, as leaving scope out does;
+ * but axios's config merge copies the `undefined` over the instance's own `token: { scope }`,
+ * which would then lose to `attachToken`'s `scope` option (or leave no scope at all). So the
+ * instance's scope fills it in again.
+ */
+function withInstanceScope(config: InternalAxiosRequestConfig, instance: AxiosInstance): InternalAxiosRequestConfig {
+  const own = config.token;
+  if (own === null || typeof own !== 'object' || own.scope !== undefined) return config;
+  const fallback = instance.defaults?.token;
+  if (fallback === null || typeof fallback !== 'object' || fallback.scope === undefined) return config;
+  config.token = { ...own, scope: fallback.scope };
+  return config;
 }

@@ -33,8 +33,21 @@ try {
   if (error instanceof TokenError) console.log(error.endpoint);
 }
 
+// Options built from what may be unset, under exactOptionalPropertyTypes (this project's tsconfig):
+// an option given as undefined is an option left out, so each of these compiles.
+// What a config loader hands out (process.env's shape; this project has no Node types).
+declare const env: Record<string, string | undefined>;
+const fromConfig = texas({ endpoint: env.NAIS_TOKEN_ENDPOINT, resource: env.RESOURCE, timeout: undefined, proxy: undefined, expiryMargin: undefined });
+void clientCredentials({ clientId: env.AZURE_APP_CLIENT_ID, clientSecret: env.AZURE_APP_CLIENT_SECRET, tokenEndpoint: undefined, certificate: undefined });
+void fromEnv({ env: { NAIS_TOKEN_ENDPOINT: env.NAIS_TOKEN_ENDPOINT }, retries: undefined });
+attachToken(axios.create({ baseURL: 'http://api.team' }), { source: fromConfig, scope: env.SCOPE, origins: undefined, retryOn: undefined })();
+await api.get('/z', { token: { scope: env.SCOPE, user: undefined } });
+await fromConfig.getToken('api://a/.default', { forceRefresh: undefined, signal: undefined, user: env.USER_TOKEN });
+void withCache(async (scope: string): Promise<AccessToken> => ({ token: scope, expiresAt: 0, refreshAt: undefined }), { maxEntries: undefined });
+void new TokenError('network', 'down', { status: undefined, endpoint: env.NAIS_TOKEN_ENDPOINT });
+
 // axios-m2m/testing: the Texas-faithful server for users' own integration tests.
-const sidecar: TexasServer = await startTexasServer({ lifetime: 60_000, upstreamDelay: 5, enabled: ['entra_id'] });
+const sidecar: TexasServer = await startTexasServer({ lifetime: 60_000, upstreamDelay: 5, enabled: ['entra_id'], now: undefined, app: env.APP });
 const claims: Record<string, unknown> | null = await sidecar.verify(await sidecar.mintUserToken('alice', { expiresIn: 60_000 }));
 const seen: TexasServerRequest[] = sidecar.requests;
 console.log(claims?.sub, seen.length, sidecar.mints);

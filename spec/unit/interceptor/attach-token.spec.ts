@@ -1,4 +1,4 @@
-import axios from 'axios';
+import axios, { type AxiosAdapter } from 'axios';
 import { expect } from 'chai';
 import { attachToken } from '../../../lib/interceptor/attach-token.js';
 import type { TokenSource } from '../../../lib/types.js';
@@ -50,5 +50,26 @@ describe('attachToken(instance, options)', () => {
     expect(() => attachToken(api, options)).to.throw(TypeError, /already called/);
     again();
     expect(handlers(api)).to.deep.equal(before);
+  });
+
+  it("takes a request's token: { scope: undefined } as no scope given: the instance's scope, then the scope option", async () => {
+    // The token is the scope it was asked for, so the Authorization header names the scope used.
+    const echo: TokenSource = { getToken: async (scope) => ({ token: scope, expiresAt: Date.now() + 3_600_000 }) };
+    const sent: unknown[] = [];
+    const adapter: AxiosAdapter = async (config) => {
+      sent.push(config.headers.get('Authorization'));
+      return { data: '', status: 200, statusText: 'OK', headers: {}, config };
+    };
+    const api = axios.create({ baseURL: 'https://api.example', adapter, token: { scope: 'api://instance/.default' } });
+    const detach = attachToken(api, { source: echo, scope: 'api://option/.default' });
+    const unset: string | undefined = undefined;
+    await api.get('/a', { token: { scope: unset } });
+    await api.get('/b', { token: { scope: unset, user: undefined } });
+    await api.get('/c', { token: { scope: 'api://request/.default' } });
+    detach();
+    const bare = axios.create({ baseURL: 'https://api.example', adapter });
+    attachToken(bare, { source: echo, scope: 'api://option/.default' });
+    await bare.get('/d', { token: { scope: unset } });
+    expect(sent).to.deep.equal(['Bearer api://instance/.default', 'Bearer api://instance/.default', 'Bearer api://request/.default', 'Bearer api://option/.default']);
   });
 });
