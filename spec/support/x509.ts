@@ -45,7 +45,9 @@ function time(date: Date): Buffer {
   return date.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(`${digits.slice(2)}Z`)) : tlv(0x18, Buffer.from(`${digits}Z`));
 }
 
-const name = (commonName: string) => sequence(tlv(0x31, sequence(oid('2.5.4.3'), tlv(0x0c, Buffer.from(commonName, 'utf8')))));
+const rdn = (type: string, value: string) => tlv(0x31, sequence(oid(type), tlv(0x0c, Buffer.from(value, 'utf8'))));
+/** A distinguished name: the organization (when given), then the common name. */
+const name = (commonName: string, organization?: string) => sequence(...(organization === undefined ? [] : [rdn('2.5.4.10', organization)]), rdn('2.5.4.3', commonName));
 const SHA256_WITH_RSA = sequence(oid('1.2.840.113549.1.1.11'), Buffer.from([0x05, 0x00]));
 
 function pem(der: Buffer): string {
@@ -59,12 +61,14 @@ export function makeKeyPair(type: 'rsa' | 'ec' = 'rsa'): { privateKey: KeyObject
 }
 
 /**
- * A certificate for `subject` (a common name) over `keys`, valid from `notBefore` to `notAfter`,
+ * A certificate for `subject` (a common name, after `organization` if given) over `keys`, valid from `notBefore` to `notAfter`,
  * signed by `issuer` (its common name and an RSA key) or, when none is given, by its own key
  * (which must then be RSA).
  */
 export function makeCertificate(opts: {
   subject: string;
+  /** An O= before the CN=, for a subject of more than one part. */
+  organization?: string;
   keys?: { privateKey: KeyObject; publicKey: KeyObject };
   notBefore?: Date;
   notAfter: Date;
@@ -78,7 +82,7 @@ export function makeCertificate(opts: {
     SHA256_WITH_RSA,
     name(opts.issuer?.subject ?? opts.subject),
     sequence(time(opts.notBefore ?? new Date(opts.notAfter.getTime() - 86_400_000)), time(opts.notAfter)),
-    name(opts.subject),
+    name(opts.subject, opts.organization),
     keys.publicKey.export({ type: 'spki', format: 'der' }),
   );
   const signature = sign('sha256', tbs, opts.issuer?.keyObject ?? keys.privateKey);

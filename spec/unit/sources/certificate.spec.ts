@@ -151,12 +151,20 @@ describe('checkCertificate(value, what)', () => {
       const error = refusal({ key: other.key, cert: leaf.cert });
       expect(error.message).to.equal(`${WHAT} has a key that does not match the certificate (CN=cert-app)`);
       expectNoKey(error, other.key);
+      const named = makeCertificate({
+        subject: 'team-app',
+        organization: 'nais',
+        keys: { privateKey: leaf.keyObject, publicKey: createPublicKey(leaf.keyObject) },
+        notAfter: NOT_AFTER,
+      });
+      expect(refusal({ key: other.key, cert: named.cert }).message).to.equal(`${WHAT} has a key that does not match the certificate (O=nais, CN=team-app)`);
     });
 
     it('an expired certificate, naming when it expired and its subject', () => {
-      const expired = makeCertificate({ subject: 'old-app', notAfter: new Date('2030-05-31T23:59:59.000Z') });
+      const expired = makeCertificate({ subject: 'old-app', organization: 'nais', notAfter: new Date('2030-05-31T23:59:59.000Z') });
       const error = refusal({ key: expired.key, cert: expired.cert });
-      expect(error.message).to.equal(`${WHAT} has a certificate that expired on 2030-05-31T23:59:59.000Z (CN=old-app)`);
+      // The subject on one line, its parts apart.
+      expect(error.message).to.equal(`${WHAT} has a certificate that expired on 2030-05-31T23:59:59.000Z (O=nais, CN=old-app)`);
       expectNoKey(error, expired.key);
     });
   });
