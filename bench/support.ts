@@ -99,7 +99,11 @@ export function msalClient(tokenEndpointUrl: string): ConfidentialClientApplicat
           throw new Error('no GET expected: the authority metadata is given');
         },
         async sendPostRequestAsync(_url: string, options?: { body?: string }) {
-          const response = await fetch(tokenEndpointUrl, { method: 'POST', body: options?.body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+          const response = await fetch(tokenEndpointUrl, {
+            method: 'POST',
+            body: options?.body ?? null,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          });
           return { headers: Object.fromEntries(response.headers), status: response.status, body: (await response.json()) as never };
         },
       },

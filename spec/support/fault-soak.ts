@@ -53,7 +53,7 @@ export interface RetrySettings {
 
 export interface PhaseFigures {
   kind: PhaseKind;
-  retryAfter?: number;
+  retryAfter?: number | undefined;
   start: number;
   end: number;
   requests: number;
@@ -69,7 +69,7 @@ export interface PhaseFigures {
   /** Token requests that arrived while the last token handed out was not yet due for its refresh ahead (tokens thrown away early). */
   earlyTokenRequests: number;
   /** Outage phases: from the endpoint's return to the first token it handed out, ms (undefined: none in the run). */
-  recoveryMs?: number;
+  recoveryMs?: number | undefined;
   /** Outage phases: the longest recovery the retry settings allow, ms (see {@link recoveryBound}). */
   recoveryBound?: number;
   /** Whether a valid token was still serving when the endpoint returned (then nothing had to recover). */

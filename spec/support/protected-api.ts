@@ -13,7 +13,7 @@ const DEFAULT_ECHO = ['sub', 'aud'];
 
 /** Which token claims the API echoes in its answers (default `sub`, `aud`). */
 export interface EchoOptions {
-  echoClaims?: string[];
+  echoClaims?: string[] | undefined;
 }
 
 /** Checks a bearer token as an API would: its claims, or null to refuse it. */

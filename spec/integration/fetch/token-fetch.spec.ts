@@ -171,7 +171,7 @@ describe('tokenFetch({ source, scope, origins })', () => {
     ] as const) {
       it(`sends ${name} body again on the retry, the same bytes`, async () => {
         api.refused.add(`${SCOPE}#1`);
-        const response = await fetchApi()(`${api.url}/post`, { method: 'POST', body: body() as RequestInit['body'] });
+        const response = await fetchApi()(`${api.url}/post`, { method: 'POST', body: body() });
         expect(response.status).to.equal(200);
         expect(api.seen).to.have.length(2);
         const [first, second] = api.seen as [(typeof api.seen)[0], (typeof api.seen)[0]];

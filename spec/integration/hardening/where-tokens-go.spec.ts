@@ -347,7 +347,7 @@ describe("a token goes only to an origin the user named: the baseURL's, or one i
       const instance = axios.create({ baseURL: api.url });
       attachToken(instance, { source, scope: SCOPE });
       await instance.get('/before');
-      instance.defaults.baseURL = undefined;
+      delete instance.defaults.baseURL;
       await configurationError(instance.get(`${other.url}/after`));
       await configurationError(instance.get('/after'));
       expect(api.seen.map((r) => [r.url, r.token])).to.deep.equal([['/before', 'token-1']]);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { withCache } from '../../../lib/cache/with-cache.js';
-import type { AccessToken } from '../../../lib/types.js';
+import type { AccessToken, GetTokenOptions } from '../../../lib/types.js';
 
 /**
  * Texas's own cache as docs/protocols/texas.md describes it: an entry lives `lifetime - 120 s` when the
@@ -12,7 +12,7 @@ function texasModel(lifetimeSeconds: number) {
   let entry: { token: string; mintedAt: number } | undefined;
   const stats = { requests: 0, mints: 0 };
   const entryLife = (lifetimeSeconds > 120 ? lifetimeSeconds - 120 : lifetimeSeconds / 2) * 1000;
-  const fetch = async (_scope: string, { forceRefresh }: { forceRefresh?: boolean }): Promise<AccessToken> => {
+  const fetch = async (_scope: string, { forceRefresh }: GetTokenOptions): Promise<AccessToken> => {
     stats.requests += 1;
     const now = Date.now();
     if (forceRefresh || entry === undefined || now >= entry.mintedAt + entryLife) {

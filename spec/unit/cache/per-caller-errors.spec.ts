@@ -3,16 +3,16 @@ import { expect } from 'chai';
 import { attachToken } from '../../../lib/interceptor/attach-token.js';
 import { withCache } from '../../../lib/cache/with-cache.js';
 import { TokenError } from '../../../lib/errors.js';
-import type { AccessToken } from '../../../lib/types.js';
+import type { AccessToken, GetTokenOptions } from '../../../lib/types.js';
 
 // Waiters share a fetch, never its error: in 0.1.0 every waiter got the same
 // TokenError, and axios appended each caller's stack to it (1.3 MB for 5,000 waiters).
 
 /** A fetch that fails when the test says so, counting its calls. */
 function failingFetch() {
-  const calls: { forceRefresh?: boolean }[] = [];
+  const calls: GetTokenOptions[] = [];
   let fail: (error: unknown) => void = () => {};
-  const fetch = (_scope: string, options: { forceRefresh?: boolean }) => {
+  const fetch = (_scope: string, options: GetTokenOptions) => {
     calls.push(options);
     return new Promise<AccessToken>((_resolve, reject) => (fail = reject));
   };

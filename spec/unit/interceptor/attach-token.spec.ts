@@ -22,12 +22,12 @@ describe('attachToken(instance, options)', () => {
   });
 
   it('refuses an instance without a baseURL (or with an empty one) unless origins names where the token may go', () => {
-    for (const baseURL of [undefined, '']) {
-      expect(() => attachToken(axios.create({ baseURL }), options)).to.throw(
+    for (const defaults of [{}, { baseURL: '' }]) {
+      expect(() => attachToken(axios.create(defaults), options)).to.throw(
         TypeError,
         'axios-m2m: attachToken needs to know where the token may go, and this instance has no baseURL: ',
       );
-      expect(() => attachToken(axios.create({ baseURL }), { ...options, origins: [] })).to.throw(TypeError, /no baseURL/);
+      expect(() => attachToken(axios.create(defaults), { ...options, origins: [] })).to.throw(TypeError, /no baseURL/);
     }
     const withOrigins = axios.create();
     attachToken(withOrigins, { ...options, origins: ['https://api.example'] })();

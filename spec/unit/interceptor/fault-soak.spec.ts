@@ -80,7 +80,8 @@ async function soakOn(clock: sinon.SinonFakeTimers, run: Run): Promise<SoakResul
       sleep: async (ms) => void (await clock.tickAsync(ms)),
     });
   } finally {
-    axios.defaults.adapter = before;
+    if (before === undefined) delete axios.defaults.adapter;
+    else axios.defaults.adapter = before;
   }
 }
 
