@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { bearerTokenOf, isBearerToken, MAX_BEARER_TOKEN_LENGTH } from '../../../lib/core/bearer.js';
 import { captureUserToken } from '../../../lib/context/express.js';
 import { captureUserTokenKoa } from '../../../lib/context/koa.js';
@@ -66,6 +67,23 @@ describe('bearerTokenOf(authorization): the one Bearer-header rule', () => {
       expect(bearerTokenOf(header), label(header)).to.equal(token);
     });
   }
+
+  it('reads a token of the largest length with up to 64 characters of whitespace around it', () => {
+    const padded = `Bearer ${longest}${' '.repeat(57)}`;
+    expect(padded.length).to.equal(MAX_BEARER_TOKEN_LENGTH + 64);
+    expect(bearerTokenOf(padded)).to.equal(longest);
+    expect(bearerTokenOf(`${padded} `)).to.equal(undefined);
+  });
+
+  it('runs no pattern over a header longer than any token could be (work an attacker would choose)', () => {
+    const exec = sinon.spy(RegExp.prototype, 'exec');
+    try {
+      expect(bearerTokenOf(`Bearer ${'a'.repeat(1024 * 1024)}`)).to.equal(undefined);
+      expect(exec.getCalls().filter((call) => String(call.args[0]).length > MAX_BEARER_TOKEN_LENGTH + 64)).to.have.length(0);
+    } finally {
+      exec.restore();
+    }
+  });
 
   it('is what isBearerToken() checks of a bare token', () => {
     for (const [, header, token] of rows) {
