@@ -23,7 +23,6 @@ const NO_SPEC: Record<string, string> = {
  */
 const SPEC_TO_COME = new Set([
   'cli.ts',
-  'inbound/require-token.ts',
   'opentelemetry/index.ts',
   'opentelemetry/metrics.ts',
   'opentelemetry/traces.ts',
