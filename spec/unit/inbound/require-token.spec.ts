@@ -257,7 +257,7 @@ describe('requireToken()', () => {
 
     it('is given the claims and the request, and may answer asynchronously', async () => {
       const req = withHeader(`Bearer ${TOKEN}`);
-      const authorize = sinon.spy(async () => true);
+      const authorize = sinon.spy(async (_claims: TokenClaims, _req: Req) => true);
       const passed = await run(requireToken<Req>({ introspection: active().value, authorize }), req);
       expect(passed.error).to.equal(undefined);
       expect(authorize.args).to.have.length(1);
