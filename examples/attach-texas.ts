@@ -11,7 +11,8 @@ import { attachToken, isTokenError, texas } from 'axios-m2m';
 
 export async function main(env: Record<string, string | undefined> = process.env): Promise<void> {
   // The instance your service already has: its baseURL, timeouts and headers stay as they are.
-  const api = axios.create({ baseURL: env.API_URL, timeout: 5_000 });
+  // (`?? ''`: axios's types take no undefined baseURL; attachToken refuses an empty one as a missing one.)
+  const api = axios.create({ baseURL: env.API_URL ?? '', timeout: 5_000 });
 
   // texas() reads NAIS_TOKEN_ENDPOINT; a missing variable throws here, at start-up.
   attachToken(api, { source: texas(), scope: env.SCOPE });

@@ -52,7 +52,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     allowInsecure: authorityHost.startsWith('http://127.0.0.1'),
   });
 
-  const api = axios.create({ baseURL: env.API_URL });
+  const api = axios.create({ baseURL: env.API_URL ?? '' });
   const detach = attachToken(api, { source, scope: env.SCOPE });
   const response = await api.get('/things');
   console.log(`GET /things: ${response.status} ${JSON.stringify(response.data)}`);

@@ -22,7 +22,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     retries: 2, // after network errors, 408, 429 and 5xx
     maxRetryAfter: 10_000, // a longer Retry-After fails at once with code 'throttled'
   });
-  const api = axios.create({ baseURL: env.API_URL });
+  const api = axios.create({ baseURL: env.API_URL ?? '' });
   attachToken(api, { source, scope: env.SCOPE });
 
   const first = await api.get('/things');

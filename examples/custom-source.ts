@@ -10,12 +10,12 @@ import axios from 'axios';
 import { attachToken, TokenError, isTokenError, withCache } from 'axios-m2m';
 
 export async function main(env: Record<string, string | undefined> = process.env): Promise<void> {
-  const vault = axios.create({ baseURL: env.VAULT_URL, timeout: 5_000 });
+  const vault = axios.create({ baseURL: env.VAULT_URL ?? '', timeout: 5_000 });
 
   const source = withCache(
     async (scope, { forceRefresh, signal }) => {
       // `signal` is the cache's own deadline for this shared fetch, not any one caller's.
-      const { data } = await vault.post<{ token: string; expires_at: string }>('/token', { scope, fresh: forceRefresh }, { signal }).catch(() => {
+      const { data } = await vault.post<{ token: string; expires_at: string }>('/token', { scope, fresh: forceRefresh }, signal ? { signal } : {}).catch(() => {
         // Never rethrow the axios error as it is: its config could hold credentials.
         throw new TokenError('network', `vault token request for ${scope} failed`, { scope });
       });
@@ -24,7 +24,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     { name: 'vault', endpoint: `${env.VAULT_URL}/token`, refreshAhead: 120_000 },
   );
 
-  const api = axios.create({ baseURL: env.API_URL });
+  const api = axios.create({ baseURL: env.API_URL ?? '' });
   attachToken(api, { source, scope: env.SCOPE });
 
   // Ten concurrent requests on a cold cache: one vault call.

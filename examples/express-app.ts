@@ -13,7 +13,7 @@ import { attachToken, fromEnv, isTokenError } from 'axios-m2m';
 
 export function createApp(env: Record<string, string | undefined> = process.env) {
   // Once, at start-up: fromEnv() picks Texas on NAIS, client credentials elsewhere.
-  const api = axios.create({ baseURL: env.API_URL, timeout: 5_000 });
+  const api = axios.create({ baseURL: env.API_URL ?? '', timeout: 5_000 });
   attachToken(api, { source: fromEnv({ env }), scope: env.SCOPE });
 
   const app = express();

@@ -17,7 +17,7 @@ import { attachToken, captureUserToken, isTokenError, onBehalfOf } from 'axios-m
 
 export async function main(env: Record<string, string | undefined> = process.env): Promise<{ withUser: unknown; withoutUser: unknown }> {
   // Once, at start-up: every request through otherApi to its baseURL carries a token for the current user.
-  const otherApi = axios.create({ baseURL: env.API_URL });
+  const otherApi = axios.create({ baseURL: env.API_URL ?? '' });
   attachToken(otherApi, { source: onBehalfOf({ endpoint: env.NAIS_TOKEN_EXCHANGE_ENDPOINT }), scope: env.API_SCOPE });
 
   const app = express();

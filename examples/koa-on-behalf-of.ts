@@ -19,7 +19,7 @@ import { attachToken, captureUserTokenKoa, isTokenError, onBehalfOf } from 'axio
 export async function main(env: Record<string, string | undefined> = process.env): Promise<{ withUser: unknown; withoutUser: unknown }> {
   const identityProvider = env.TOKEN_PROVIDER === 'tokenx' ? 'tokenx' : 'entra_id';
   // Once, at start-up: every request through otherApi to its baseURL carries a token for the current user.
-  const otherApi = axios.create({ baseURL: env.API_URL });
+  const otherApi = axios.create({ baseURL: env.API_URL ?? '' });
   attachToken(otherApi, {
     source: onBehalfOf({ endpoint: env.NAIS_TOKEN_EXCHANGE_ENDPOINT, identityProvider }),
     scope: env.API_SCOPE,

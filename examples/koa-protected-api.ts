@@ -19,7 +19,7 @@ import { attachToken, isAuthError, isTokenError, onBehalfOf, requireTokenKoa, ty
 
 export async function main(env: Record<string, string | undefined> = process.env): Promise<number[]> {
   // Once, at start-up: every request through otherApi carries a token for the current caller.
-  const otherApi = axios.create({ baseURL: env.API_URL });
+  const otherApi = axios.create({ baseURL: env.API_URL ?? '' });
   attachToken(otherApi, { source: onBehalfOf({ endpoint: env.NAIS_TOKEN_EXCHANGE_ENDPOINT }), scope: env.API_SCOPE });
 
   const app = new Koa();

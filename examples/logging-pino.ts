@@ -17,7 +17,7 @@ subscribe('axios-m2m:token:request', (event) => {
 subscribe('axios-m2m:refresh:error', (event) => logger.warn({ token: event }, 'background token refresh failed'));
 subscribe('axios-m2m:request:retry', (event) => logger.info({ retry: event }, 'token refused, retried once'));
 
-const api = axios.create({ baseURL: process.env.API_URL });
+const api = axios.create({ baseURL: process.env.API_URL ?? '' });
 attachToken(api, { source: fromEnv(), scope: process.env.SCOPE });
 
 try {

@@ -21,7 +21,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     // authorizationDetails: [{ type: 'urn:altinn:systemuser', systemuser_org: { authority: 'iso6523-actorid-upis', ID: '0192:<orgnr>' } }],
   });
 
-  const api = axios.create({ baseURL: env.API_URL });
+  const api = axios.create({ baseURL: env.API_URL ?? '' });
   // For Maskinporten the "scope" is Texas's target: the space-separated list of scopes.
   const detach = attachToken(api, { source, scope: env.MASKINPORTEN_SCOPES });
 

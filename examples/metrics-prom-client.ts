@@ -46,7 +46,7 @@ subscribe('axios-m2m:token:request', (event) => {
 });
 subscribe('axios-m2m:request:retry', (event) => retries.inc({ status: String(event.status) }));
 
-const api = axios.create({ baseURL: process.env.API_URL });
+const api = axios.create({ baseURL: process.env.API_URL ?? '' });
 attachToken(api, { source: fromEnv(), scope: process.env.SCOPE });
 
 for (let i = 0; i < 10; i++) await api.get('/things');

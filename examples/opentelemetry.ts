@@ -26,7 +26,7 @@ metrics.setGlobalMeterProvider(meterProvider);
 // --- the one line: spans and metrics from axios-m2m, to the global providers ---
 const stop = instrument();
 
-const api = axios.create({ baseURL: process.env.API_URL });
+const api = axios.create({ baseURL: process.env.API_URL ?? '' });
 attachToken(api, { source: fromEnv(), scope: process.env.SCOPE });
 
 // Your own span, as your HTTP server instrumentation would start one per incoming request: the

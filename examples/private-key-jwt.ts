@@ -20,7 +20,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     privateJwk: env.AZURE_APP_JWK,
   });
 
-  const api = axios.create({ baseURL: env.API_URL });
+  const api = axios.create({ baseURL: env.API_URL ?? '' });
   const detach = attachToken(api, { source, scope: env.SCOPE });
 
   // Both calls carry a bearer token; the second one reuses the cached token.

@@ -12,11 +12,11 @@ export async function main(env: Record<string, string | undefined> = process.env
   const source = texas(); // one source (and cache) can serve many instances and scopes
 
   // 1. The instance names its scope; axios merges it into every request of the instance.
-  const orders = axios.create({ baseURL: env.API_URL, token: { scope: 'api://dev-gcp.team.orders/.default' } });
+  const orders = axios.create({ baseURL: env.API_URL ?? '', token: { scope: 'api://dev-gcp.team.orders/.default' } });
   attachToken(orders, { source });
 
   // 2. A function maps URLs to scopes for an instance that talks to several APIs behind one gateway.
-  const gateway = axios.create({ baseURL: env.API_URL });
+  const gateway = axios.create({ baseURL: env.API_URL ?? '' });
   attachToken(gateway, {
     source,
     scope: (config) => (config.url?.startsWith('/users') ? 'api://dev-gcp.team.users/.default' : 'api://dev-gcp.team.gateway/.default'),

@@ -11,7 +11,7 @@ import axiosRetry, { exponentialDelay, isNetworkOrIdempotentRequestError } from 
 import { attachToken, isTokenError, texas } from 'axios-m2m';
 
 export async function main(env: Record<string, string | undefined> = process.env): Promise<void> {
-  const api = axios.create({ baseURL: env.API_URL });
+  const api = axios.create({ baseURL: env.API_URL ?? '' });
   axiosRetry(api, { retries: 3, retryDelay: exponentialDelay, retryCondition: isNetworkOrIdempotentRequestError });
   attachToken(api, { source: texas(), scope: env.SCOPE });
 

@@ -20,7 +20,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     tokenEndpoint: `${(env.AZURE_AUTHORITY_HOST ?? 'https://login.microsoftonline.com').replace(/\/+$/, '')}/${env.AZURE_TENANT_ID}/oauth2/v2.0/token`,
     allowInsecure: env.AZURE_AUTHORITY_HOST?.startsWith('http://127.0.0.1') ?? false,
   });
-  const api = axios.create({ baseURL: env.API_URL });
+  const api = axios.create({ baseURL: env.API_URL ?? '' });
   const detach = attachToken(api, { source, scope: env.SCOPE });
   const response = await api.get('/things');
   console.log(`GET /things: ${response.status} ${JSON.stringify(response.data)}`);

@@ -66,7 +66,7 @@ function standInSource(clock?: sinon.SinonFakeTimers) {
       calls.push({ scope, options });
       if (state.failNext !== undefined) {
         const error = state.failNext;
-        state.failNext = undefined;
+        delete state.failNext;
         throw error;
       }
       let token = current.get(scope);
