@@ -1,6 +1,7 @@
-#!/usr/bin/env node
 // `npx axios-m2m token <scope>`: gets a token the way the service would (fromEnv) and shows what
 // is in it, for debugging in a pod. It never prints the token itself unless asked with --raw.
+// bin.ts runs it on the process's arguments, environment and streams; everything else is here,
+// callable with stand-ins.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isTokenError, TokenError } from './errors.js';
@@ -160,10 +161,30 @@ function version(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-async function main(argv: string[], env: NodeJS.ProcessEnv, json: boolean): Promise<number> {
+/** Where the command writes: the process's stdout and stderr, or stand-ins. */
+export interface CliOutput {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+/**
+ * Runs `axios-m2m` with `argv` (the arguments after the command's name) and `env`, writing to
+ * `io`, and resolves to the exit code; a failure is reported on `io.stderr`, never thrown.
+ */
+export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliOutput): Promise<number> {
+  // Known before parsing, so that a usage error is JSON too when --json was asked for.
+  const json = argv.includes('--json');
+  try {
+    return await run(argv, env, json, io);
+  } catch (error) {
+    return report(error, json, io);
+  }
+}
+
+async function run(argv: string[], env: NodeJS.ProcessEnv, json: boolean, io: CliOutput): Promise<number> {
   const args = parse(argv);
   if (args === 'help' || args === 'version') {
-    process.stdout.write(`${args === 'help' ? USAGE : version()}\n`);
+    io.stdout.write(`${args === 'help' ? USAGE : version()}\n`);
     return 0;
   }
   const { source, where } = sourceFor(args, env);
@@ -183,11 +204,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv, json: boolean): Prom
       claims: decoded?.claims,
       token: args.raw ? token.token : undefined,
     };
-    process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
     return 0;
   }
   if (args.raw) {
-    process.stdout.write(`${token.token}\n`);
+    io.stdout.write(`${token.token}\n`);
     return 0;
   }
   const lines = [`source:     ${describe(where)}`, `scope:      ${args.scope}`];
@@ -199,7 +220,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv, json: boolean): Prom
   } else {
     lines.push('token:      opaque (not a JWT), nothing to decode; --raw prints it');
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
 
@@ -219,33 +240,9 @@ function outcome(error: unknown): { exit: number; fields: Record<string, unknown
 }
 
 /** One line on stderr (`axios-m2m: <message> [code]`), or one JSON object under --json. */
-function report(error: unknown, json: boolean): number {
+function report(error: unknown, json: boolean, io: CliOutput): number {
   const { exit, fields } = outcome(error);
-  if (json) process.stderr.write(`${JSON.stringify(fields)}\n`);
-  else process.stderr.write(`axios-m2m: ${String(fields.message)}${fields.code === 'usage' ? '' : ` [${String(fields.code)}]`}\n`);
+  if (json) io.stderr.write(`${JSON.stringify(fields)}\n`);
+  else io.stderr.write(`axios-m2m: ${String(fields.message)}${fields.code === 'usage' ? '' : ` [${String(fields.code)}]`}\n`);
   return exit;
 }
-
-// A reader that stops early (`axios-m2m token … | head -c1`, a closed pager) makes the next write to
-// stdout fail with EPIPE, raised as an 'error' event that would end the process with a stack and
-// exit 1, read as "the token request failed". Only a success writes to stdout (the token was
-// received, or --help/--version), so the exit code that main() sets stays, and nothing is printed.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') return;
-  process.stderr.write(`axios-m2m: could not write the output: ${error.code ?? error.message} [unexpected]\n`);
-  process.exitCode = 1;
-});
-// The same for a closed stderr: the exit code already says what happened.
-process.stderr.on('error', () => {});
-
-const argv = process.argv.slice(2);
-// Known before parsing, so that a usage error is JSON too when --json was asked for.
-const json = argv.includes('--json');
-main(argv, process.env, json).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.exitCode = report(error, json);
-  },
-);

@@ -15,13 +15,14 @@ const NO_SPEC: Record<string, string> = {
   'interceptor/augment.ts': "a type augmentation (axios's AxiosRequestConfig.token), no code",
   'index.ts': 're-exports only: the main entry (its surface is checked by the API report and the package tier)',
   'fetch/index.ts': 're-exports only: the axios-m2m/fetch entry',
+  'bin.ts': "the bin's process wiring (argv, env, streams, exit code) around cli.ts's main(): run as a child process by spec/integration/cli.spec.ts",
 };
 
 /**
  * Modules whose unit spec is still to be written; their behaviour is covered by the integration
  * tier meanwhile. The list only shrinks: a listed module that has its spec fails the check below.
  */
-const SPEC_TO_COME = new Set(['cli.ts', 'opentelemetry/index.ts', 'opentelemetry/metrics.ts', 'testing/texas-server.ts']);
+const SPEC_TO_COME = new Set(['opentelemetry/index.ts', 'opentelemetry/metrics.ts', 'testing/texas-server.ts']);
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
