@@ -297,14 +297,16 @@ describe('tokenInterceptor(options) on an axios instance', () => {
 
     it("drops its own token (or its note of it) from a config sent again with token: false or to another origin, and keeps a user's own", async () => {
       attach();
+      await instance.get('/ok');
+      const first = api.seen.shift()!.config; // our header as it went out
       api.answers.push(500);
       const error = (await fail(instance.get('/first'))) as AxiosError;
-      const first = api.seen[0]!.config;
+      api.seen.shift();
       await instance.request({ ...first, token: false }); // our header, copied
       await instance.request({ ...error.config!, token: false }); // our note of it, copied
       await instance.request({ ...first, url: 'https://elsewhere.example/x' });
       await instance.request({ ...first, token: false, headers: { Authorization: 'Bearer secret-token-1x' } });
-      expect(api.seen.slice(1).map((s) => s.authorization)).to.deep.equal([undefined, undefined, undefined, 'Bearer secret-token-1x']);
+      expect(api.seen.map((s) => s.authorization)).to.deep.equal([undefined, undefined, undefined, 'Bearer secret-token-1x']);
     });
 
     it('does not retry a 401 of a config sent again with token: false, though it carries the record of its first pass', async () => {
@@ -552,6 +554,23 @@ describe('tokenInterceptor(options) on an axios instance', () => {
       expect(((await fail(twice.get('/twice'))) as AxiosError).response?.status).to.equal(401);
       expect(api.seen).to.have.length(2);
     });
+  });
+
+  it("keeps the request's user on a re-send of the retry, and refuses options that are not an object and a URL that does not parse", async () => {
+    attach();
+    let resent = 0;
+    instance.interceptors.response.use(undefined, async (error: AxiosError) => {
+      if (resent++ === 0) return instance.request(error.config!);
+      throw error;
+    });
+    api.answers.push(401, 401);
+    await instance.get('/things', { token: { user: 'end-user' } });
+    expect(api.seen).to.have.length(3);
+    expect(tokens.calls.map((c) => c.options.user)).to.deep.equal(['end-user', 'end-user', 'end-user', 'end-user']);
+    expect(() => tokenInterceptor('x' as never)).to.throw(TypeError, 'axios-m2m: expected tokenInterceptor() options to be an object, got "x"');
+    const error = await fail(instance.get('https://[not-a-url/x'));
+    expect(error).to.be.instanceOf(TypeError);
+    expect((error as Error).message).to.match(/^axios-m2m: no token for GET https:\/\/\[not-a-url\/x: it goes to a URL whose origin cannot be told/);
   });
 
   it('works the same through attachToken', async () => {
