@@ -172,4 +172,15 @@ describe('redact-error', () => {
     expect(bearerOf(undefined)).to.equal(undefined);
     expect(bearerOf({ headers: { Authorization: redactedAuthorization(TOKEN, NOTE) } })).to.equal(undefined);
   });
+
+  it('does not trip over what Node and the libraries leave: a number header value, a wrapper without headers, a null request', () => {
+    const message = new OutgoingMessage();
+    message.setHeader('Content-Length', 12);
+    message.setHeader('Authorization', `Bearer ${TOKEN}`);
+    const wrapper = { _options: {}, _currentRequest: { _header: `Authorization: Bearer ${TOKEN}\r\n` } };
+    expect(() => redactError({ request: message, response: { request: { socket: { request: null } } } }, TOKEN, NOTE)).to.not.throw();
+    expect(() => redactError({ request: wrapper }, TOKEN, NOTE)).to.not.throw();
+    expect(message.getHeaders()).to.deep.equal({ 'content-length': 12, authorization: redactedAuthorization(TOKEN, NOTE) });
+    expect(wrapper._currentRequest._header).to.not.include(TOKEN);
+  });
 });
