@@ -90,7 +90,10 @@ async function soakOn(clock: sinon.SinonFakeTimers, run: Run): Promise<SoakResul
  * Math.random for the jitter of retries and refreshes, so that a run is the same every time.
  */
 function simulatedTime(seed = 13): sinon.SinonFakeTimers {
-  const clock = sinon.useFakeTimers({ now: 1_700_000_000_000, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  // performance too: the token client keeps a Retry-After on the monotonic clock, and a real one
+  // would advance by however long the machine took while the simulated one jumped, so a loaded
+  // machine sent the request after a 429 that much early.
+  const clock = sinon.useFakeTimers({ now: 1_700_000_000_000, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
   let state = seed;
   sinon.stub(Math, 'random').callsFake(() => {
     // mulberry32
