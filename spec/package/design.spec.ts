@@ -6,7 +6,8 @@ const root = resolve(import.meta.dirname, '..', '..');
 const lib = join(root, 'lib');
 
 // docs/design.md's diagram, row by row from the top: a room imports only from the rows below its
-// own (and from itself). `opentelemetry` and `cli` sit beside the rows: nothing imports them.
+// own (and from itself). `opentelemetry` and `cli` sit beside the rows: nothing imports them, but
+// for `bin`, the process wiring that runs the CLI.
 const ROWS: readonly (readonly string[])[] = [
   ['interceptor', 'fetch', 'sdk', 'inbound'],
   ['request-policy', 'sources'],
@@ -16,7 +17,7 @@ const ROWS: readonly (readonly string[])[] = [
 ];
 /** The leaves' row: they may import each other. */
 const LEAVES = ROWS.length - 1;
-const BESIDE = ['opentelemetry', 'cli', 'index', 'testing', 'vendor'];
+const BESIDE = ['opentelemetry', 'cli', 'bin', 'index', 'testing', 'vendor'];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -47,7 +48,7 @@ describe('the rooms of lib/ (docs/design.md)', () => {
     for (const room of ROWS.flat()) expect(design, room).to.include(room.includes('.') || rowOf.get(room) === LEAVES ? `${room}.ts` : `${room}/`);
   });
 
-  it('points every import down the rows, and nothing imports opentelemetry/ or the CLI', () => {
+  it('points every import down the rows, and nothing imports opentelemetry/ or the CLI but its bin', () => {
     const wrong: string[] = [];
     for (const file of files(lib)) {
       const from = roomOf(file);
@@ -55,7 +56,7 @@ describe('the rooms of lib/ (docs/design.md)', () => {
         const to = roomOf(target);
         if (to === from || target.startsWith(join(root, 'node_modules'))) continue;
         const ok = BESIDE.includes(from)
-          ? to !== 'opentelemetry' && to !== 'cli'
+          ? to !== 'opentelemetry' && (to !== 'cli' || from === 'bin')
           : rowOf.has(to) && (rowOf.get(to)! > rowOf.get(from)! || (rowOf.get(to) === LEAVES && rowOf.get(from) === LEAVES));
         if (!ok) wrong.push(`${relative(root, file)} -> ${relative(root, target)}`);
       }
