@@ -122,7 +122,8 @@ export function routeTo(plan: RoutePlan): Route {
       protocol: proxy.protocol.replace(':', ''),
       host: proxy.hostname,
       port: Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80)),
-      ...(proxy.username ? { auth: { username: decodeURIComponent(proxy.username), password: decodeURIComponent(proxy.password) } } : {}),
+      // A password alone is credentials too (`http://:secret@proxy`), as the tunnelling agent reads it.
+      ...(proxy.username || proxy.password ? { auth: { username: decodeURIComponent(proxy.username), password: decodeURIComponent(proxy.password) } } : {}),
     },
   };
 }

@@ -138,7 +138,13 @@ describe('routeTo(plan): the axios settings of a route', () => {
     expect(needsTunnel(plan(PLAIN, { proxy: 'http://proxy:3128' }))).to.equal(false);
   });
 
-  it("forwards to the scheme's port when the proxy URL names none, and sends no auth without a user", () => {
+  it('sends a password given without a user name, as the tunnel does', () => {
+    expect(routeTo(plan(PLAIN, { proxy: 'http://:s%3Acret@proxy:3128' }))).to.deep.equal({
+      proxy: { protocol: 'http', host: 'proxy', port: 3128, auth: { username: '', password: 's:cret' } },
+    });
+  });
+
+  it("forwards to the scheme's port when the proxy URL names none, and sends no auth without credentials", () => {
     expect(routeTo(plan(PLAIN, { proxy: 'http://proxy' }))).to.deep.equal({ proxy: { protocol: 'http', host: 'proxy', port: 80 } });
     expect(routeTo(plan(PLAIN, { proxy: 'https://proxy' }))).to.deep.equal({ proxy: { protocol: 'https', host: 'proxy', port: 443 } });
   });
