@@ -23,13 +23,17 @@ export interface CertificateCredential {
   sendChain?: boolean | undefined;
 }
 
-/** A certificate checked once, at creation. */
+/** A certificate checked at creation; only its expiry is checked again, before each assertion. */
 export interface CheckedCertificate {
   key: KeyObject;
   /** base64url SHA-256 of the leaf's DER: the `x5t#S256` header. */
   thumbprint: string;
   /** The chain, base64 DER, leaf first; only when sendChain. */
   x5c?: string[];
+  /** The leaf's notAfter (epoch ms): from then on no assertion is signed with it. */
+  notAfter: number;
+  /** The refusal once the leaf has expired, naming it and where it was given (never the key). */
+  expiredMessage: string;
 }
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -68,14 +72,17 @@ export function checkCertificate(value: CertificateCredential, what: string): Ch
     return bad('has a key that is neither a PEM string nor a KeyObject');
   }
   if (key.type !== 'private') bad('has a public key; signing needs the private key');
-  if (key.asymmetricKeyType !== 'rsa') bad(`has a ${String(key.asymmetricKeyType)} key; Entra ID takes RSA certificates only`);
+  if (key.asymmetricKeyType !== 'rsa') bad(`has a key of type ${String(key.asymmetricKeyType)}; Entra ID takes RSA certificates only`);
   if (!leaf.checkPrivateKey(key)) bad(`has a key that does not match the certificate (${leaf.subject.replace(/\n/g, ', ')})`);
-  if (new Date(leaf.validTo).getTime() <= Date.now())
-    bad(`has a certificate that expired on ${new Date(leaf.validTo).toISOString()} (${leaf.subject.replace(/\n/g, ', ')})`);
+  const notAfter = new Date(leaf.validTo).getTime();
+  const expiredMessage = `${what} has a certificate that expired on ${new Date(notAfter).toISOString()} (${leaf.subject.replace(/\n/g, ', ')})`;
+  if (notAfter <= Date.now()) throw new TokenError('configuration', expiredMessage);
   return {
     key,
     thumbprint: createHash('sha256').update(leaf.raw).digest('base64url'),
     ...(value.sendChain === true && { x5c: chain.map((cert) => cert.raw.toString('base64')) }),
+    notAfter,
+    expiredMessage,
   };
 }
 
@@ -83,6 +90,9 @@ export function checkCertificate(value: CertificateCredential, what: string): Ch
  * A fresh assertion signed with the certificate's key. PS256: Microsoft recommends it over RS256
  * for client assertions, and Entra ID takes it for every RSA certificate.
  */
-export function signCertificateAssertion(cert: CheckedCertificate, claims: { clientId: string; audience: string }): Promise<string> {
+export async function signCertificateAssertion(cert: CheckedCertificate, claims: { clientId: string; audience: string }): Promise<string> {
+  // A service outlives its certificate when nobody rotates it: say so here, not through Entra ID's
+  // invalid_client for an assertion it refuses.
+  if (Date.now() >= cert.notAfter) throw new TokenError('configuration', cert.expiredMessage);
   return signAssertion({ alg: 'PS256', typ: 'JWT', 'x5t#S256': cert.thumbprint, ...(cert.x5c && { x5c: cert.x5c }) }, cert.key, claims);
 }

@@ -11,8 +11,8 @@ import { clientCredentials } from '../../../lib/sources/client-credentials.js';
 import { useNock } from '../../support/nock.js';
 import { makeCertificate, makeKeyPair, type InProcessCertificate } from '../../support/x509.js';
 
-// A certificate credential: checked once at creation (an RSA key that matches an unexpired leaf),
-// then a fresh PS256 assertion per token request that Entra ID matches to the registered
+// A certificate credential: checked at creation (an RSA key that matches an unexpired leaf), its
+// expiry again before each assertion, then a fresh PS256 assertion per token request that Entra ID matches to the registered
 // certificate by its SHA-256 thumbprint. The integration tier runs it against the testing
 // server's Entra ID endpoint; here each rule on its own, with certificates made in-process.
 
@@ -143,7 +143,7 @@ describe('checkCertificate(value, what)', () => {
     it('a key that is not RSA', () => {
       const ec = makeCertificate({ subject: 'ec-app', keys: makeKeyPair('ec'), notAfter: NOT_AFTER, issuer: { subject: 'cert-ca', keyObject: ca.keyObject } });
       const error = refusal({ key: ec.key, cert: ec.cert });
-      expect(error.message).to.equal(`${WHAT} has a ec key; Entra ID takes RSA certificates only`);
+      expect(error.message).to.equal(`${WHAT} has a key of type ec; Entra ID takes RSA certificates only`);
       expectNoKey(error, ec.key);
     });
 
@@ -211,6 +211,20 @@ describe('signCertificateAssertion(cert, claims): the client assertion', () => {
     expect(second.jti).to.not.equal(first.jti);
     expect(Object.keys(second).sort()).to.deep.equal(['aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'sub']);
   });
+
+  it('is refused once the leaf has expired since its check, naming it; up to the last millisecond before, it is signed', async () => {
+    const checked = checkCertificate({ key: leaf.key, cert: leaf.cert }, WHAT);
+    clock.setSystemTime(NOT_AFTER.getTime() - 1);
+    expect(await signCertificateAssertion(checked, { clientId: CLIENT_ID, audience: AUDIENCE })).to.match(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    clock.setSystemTime(NOT_AFTER);
+    const error = await signCertificateAssertion(checked, { clientId: CLIENT_ID, audience: AUDIENCE }).catch((e: unknown) => e);
+    expect(error)
+      .to.be.instanceOf(TokenError)
+      .and.include({
+        code: 'configuration',
+        message: `${WHAT} has a certificate that expired on 2036-01-01T00:00:00.000Z (CN=cert-app)`,
+      });
+  });
 });
 
 describe('clientCredentials({ certificate }): the token request', () => {
@@ -271,6 +285,17 @@ describe('clientCredentials({ certificate }): the token request', () => {
       expect(view).to.not.include(signature);
       expect(view).to.not.include(payload);
     }
+  });
+
+  it('fails a token request made after the certificate expired with a configuration error naming it, and sends nothing', async () => {
+    const bodies = tokenEndpoint(1, () => [200, { token_type: 'Bearer', expires_in: 3599, access_token: 'cert-token' }]);
+    const tokens = source();
+    clock.setSystemTime(NOT_AFTER);
+    const error = await tokens.getToken(SCOPE).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(TokenError).and.include({ code: 'configuration' });
+    expect((error as Error).message).to.include(`${WHAT} has a certificate that expired on 2036-01-01T00:00:00.000Z (CN=cert-app)`);
+    expect(bodies).to.deep.equal([]);
+    nock.cleanAll();
   });
 
   it('refuses a bad certificate at creation, before any request, never quoting the key', () => {
