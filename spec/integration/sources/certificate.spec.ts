@@ -67,7 +67,7 @@ describe('clientCredentials({ certificate }) against the Entra ID endpoint', () 
     const cases: [object, RegExp, string][] = [
       [{ key: other.key, cert: leaf.cert }, /does not match the certificate \(CN=cert-app\)/, other.key],
       [{ key: expired.key, cert: expired.cert }, /certificate that expired on /, expired.key],
-      [{ key: ec.key, cert: ec.cert }, /has a ec key; Entra ID takes RSA certificates only/, ec.key],
+      [{ key: ec.key, cert: ec.cert }, /has a key of type ec; Entra ID takes RSA certificates only/, ec.key],
     ];
     for (const [certificate, message, key] of cases) {
       let error: unknown;
