@@ -173,6 +173,10 @@ const NO_SCOPE_REMEDY = 'give attachToken a scope, or the instance or request to
  * The token replaces any `Authorization` the request has (an instance default, a per-request
  * header, axios's `auth`), as Go's x/oauth2 Transport does; `token: false` sends a request with
  * its own.
+ *
+ * Registered by hand, the handler sees the config axios merged, and axios's merge lets a request's
+ * `token: { scope: undefined }` replace the instance's `token: { scope }`: such a request gets the
+ * `scope` option's scope. {@link attachToken}, which knows the instance, gives it the instance's.
  */
 export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterceptor {
   const o = optionalObject('tokenInterceptor() options', options);
