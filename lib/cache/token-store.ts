@@ -1,7 +1,7 @@
-import { ExpiringMap } from '../core/expiring-map.js';
+import { ExpiringMap, type Expiring } from '../core/expiring-map.js';
 import type { AccessToken } from '../types.js';
 
-/** A token as the store keeps it: with the moment its request was sent, to know its lifetime. */
+/** A token as a fetch hands it to the store: with the moment its request was sent, to know its lifetime. */
 export interface FetchedToken {
   readonly token: AccessToken;
   readonly requestedAt: number;
@@ -17,10 +17,12 @@ export interface ExpiryPolicy {
   readonly maxEntries: number;
 }
 
-interface Entry {
-  readonly fetched: FetchedToken;
-  /** Past this the token is never served (expiry margin). */
-  readonly serveUntil: number;
+// One object per cached scope, the map's entry itself: the token, not the fetch's record around it
+// (its `requestedAt` only serves to compute the margins below, once, on `set`).
+interface Entry extends Expiring {
+  readonly token: AccessToken;
+  /** Past this the token is never served (expiry margin); the map drops the entry then (epoch ms). */
+  readonly until: number;
   /** From this on a caller triggers one background refresh (epoch ms: it follows the token's `exp`). */
   readonly refreshAt: number;
   /**
@@ -79,24 +81,25 @@ export class TokenStore {
   lookup(key: string, now = Date.now()): Lookup | undefined {
     const entry = this.#entries.peek(key);
     if (entry === undefined || entry.rejected) return undefined;
-    if (now >= entry.serveUntil) {
+    if (now >= entry.until) {
       this.#entries.delete(key); // never hold a token past its use
       return undefined;
     }
-    return { token: entry.fetched.token, refreshDue: now >= entry.refreshAt && performance.now() >= entry.retryNotBefore };
+    return { token: entry.token, refreshDue: now >= entry.refreshAt && performance.now() >= entry.retryNotBefore };
   }
 
   set(key: string, fetched: FetchedToken): void {
     const { expiryMargin, refreshAhead } = this.#policy;
-    const { expiresAt } = fetched.token;
+    const { token } = fetched;
+    const { expiresAt } = token;
     const lifetime = Math.max(0, expiresAt - fetched.requestedAt);
     const serveUntil = expiresAt - Math.min(expiryMargin, lifetime * SERVE_FRACTION);
     const ownRule = Math.min(serveUntil, expiresAt - Math.min(refreshAhead, lifetime * REFRESH_FRACTION));
     // The issuer's own hint (Entra ID's refresh_in) may only make the refresh earlier.
-    const asked = fetched.token.refreshAt;
+    const asked = token.refreshAt;
     const refreshAt = typeof asked === 'number' && Number.isFinite(asked) ? Math.min(ownRule, asked) : ownRule;
     // A rewrite counts as the newest write; an entry already past serving is not kept.
-    this.#entries.set(key, { fetched, serveUntil, refreshAt, retryNotBefore: 0, failures: 0, rejected: false }, serveUntil);
+    this.#entries.set(key, { token, until: serveUntil, refreshAt, retryNotBefore: 0, failures: 0, rejected: false });
   }
 
   /** Drops every entry past the moment it stops being served; returns how many. */
@@ -113,18 +116,18 @@ export class TokenStore {
     const entry = this.#entries.peek(key);
     if (entry === undefined) return undefined;
     entry.rejected = true;
-    return entry.fetched.token.token;
+    return entry.token.token;
   }
 
   /** Whether `token` is the one an API refused for `key`. */
   isRejected(key: string, token: string): boolean {
     const entry = this.#entries.peek(key);
-    return entry !== undefined && entry.rejected && entry.fetched.token.token === token;
+    return entry !== undefined && entry.rejected && entry.token.token === token;
   }
 
   /**
    * A background refresh failed: keep serving the current token and try again after an
-   * exponential backoff, never later than the moment it stops being served (past `serveUntil` the
+   * exponential backoff, never later than the moment it stops being served (past `until` the
    * entry is gone, and the next caller fetches whatever the backoff says).
    */
   refreshFailed(key: string): void {

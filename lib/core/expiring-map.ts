@@ -2,6 +2,9 @@
 // chose, on a clock the owner chose (epoch ms for a token's `exp`, `performance.now()` for a TTL
 // that a wall-clock step must not stretch or cut short).
 //
+// The end is the value's own `until`, not a record the map wraps around it: a cache holding tens of
+// thousands of entries pays for one object per entry, not two.
+//
 // Eviction order: the order of writes. A Map iterates in insertion order and a write re-inserts
 // its key, so the first key is always the oldest written, and the bound costs O(1) per write.
 //
@@ -13,14 +16,15 @@
 /** At most this often (in the map's clock units, ms) a write walks the map for expired entries. */
 export const SWEEP_INTERVAL = 10_000;
 
-interface Entry<V> {
-  readonly value: V;
+/** What the map keeps: any value that carries the moment it ends. */
+export interface Expiring {
+  /** The end of the entry, on the map's clock: from this moment on it is never returned by `get`. */
   readonly until: number;
 }
 
 /** A bounded map of values that expire; see the eviction order and the sweep above. */
-export class ExpiringMap<V> {
-  readonly #entries = new Map<string, Entry<V>>();
+export class ExpiringMap<V extends Expiring> {
+  readonly #entries = new Map<string, V>();
   readonly #maxEntries: number;
   readonly #clock: () => number;
   #nextSweep = -Infinity;
@@ -41,13 +45,13 @@ export class ExpiringMap<V> {
 
   /** The value stored for `key` while `now` is before its end; an entry past it is dropped. */
   get(key: string, now = this.#clock()): V | undefined {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return undefined;
-    if (now >= entry.until) {
+    const value = this.#entries.get(key);
+    if (value === undefined) return undefined;
+    if (now >= value.until) {
       this.#entries.delete(key);
       return undefined;
     }
-    return entry.value;
+    return value;
   }
 
   /**
@@ -55,17 +59,17 @@ export class ExpiringMap<V> {
    * whose own rules read an entry's state (a value it updates in place) beside its end.
    */
   peek(key: string): V | undefined {
-    return this.#entries.get(key)?.value;
+    return this.#entries.get(key);
   }
 
   /**
-   * Keeps `value` until `until` (a rewrite counts as the newest write); a moment already past
+   * Keeps `value` until its `until` (a rewrite counts as the newest write); a moment already past
    * stores nothing and drops what was there. May sweep, then evicts down to the bound.
    */
-  set(key: string, value: V, until: number, now = this.#clock()): void {
+  set(key: string, value: V, now = this.#clock()): void {
     this.#entries.delete(key);
-    if (until <= now) return;
-    this.#entries.set(key, { value, until });
+    if (value.until <= now) return;
+    this.#entries.set(key, value);
     if (now >= this.#nextSweep) this.sweep(now);
     for (const oldest of this.#entries.keys()) {
       if (this.#entries.size <= this.#maxEntries) break;
@@ -77,8 +81,8 @@ export class ExpiringMap<V> {
   sweep(now = this.#clock()): number {
     this.#nextSweep = now + SWEEP_INTERVAL;
     let dropped = 0;
-    for (const [key, entry] of this.#entries) {
-      if (now >= entry.until) {
+    for (const [key, value] of this.#entries) {
+      if (now >= value.until) {
         this.#entries.delete(key);
         dropped += 1;
       }

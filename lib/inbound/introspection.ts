@@ -120,9 +120,14 @@ export interface IntrospectionOptions extends HttpOptions {
   bodyFormat?: 'json' | 'form' | undefined;
 }
 
-/** An active result as kept: served until `staleAt` (epoch ms: the token's exp less the margin). */
+/** A result as kept: until `until` (monotonic ms: maxAge for an active one, inactiveTtl for a refusal). */
 interface Kept {
   readonly result: IntrospectionResult;
+  readonly until: number;
+}
+
+/** An active result as kept: also served no later than `staleAt` (epoch ms: the token's exp less the margin). */
+interface KeptActive extends Kept {
   readonly staleAt: number;
 }
 
@@ -237,8 +242,8 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
   // token's exp, which is epoch time and so read against Date.now(), as Texas reads it. Refusals
   // are in a store of their own, so that a flood of distinct bad tokens evicts other refusals,
   // never a caller's active result.
-  const results = new ResultCache<Kept>(maxEntries);
-  const refusals = new ResultCache<IntrospectionResult>(Math.min(maxEntries, MAX_REFUSALS_KEPT));
+  const results = new ResultCache<KeptActive>(maxEntries);
+  const refusals = new ResultCache<Kept>(Math.min(maxEntries, MAX_REFUSALS_KEPT));
   const client = new TokenClient(endpoint, {
     ...o,
     attemptTimeout: o.attemptTimeout ?? DEFAULT_ATTEMPT_TIMEOUT,
@@ -290,10 +295,10 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
       // Never beyond exp: a token without a numeric exp (Texas requires one) is not kept at all.
       if (typeof exp === 'number' && Number.isFinite(exp)) {
         const staleAt = exp * 1000 - expiryMargin;
-        results.set(key, { result, staleAt }, monotonic + Math.min(maxAge, staleAt - Date.now()), monotonic);
+        results.set(key, { result, until: monotonic + Math.min(maxAge, staleAt - Date.now()), staleAt }, monotonic);
       }
     } else {
-      refusals.set(key, result, monotonic + inactiveTtl, monotonic);
+      refusals.set(key, { result, until: monotonic + inactiveTtl }, monotonic);
     }
     return result;
   }
@@ -310,7 +315,7 @@ export function createIntrospection(options: IntrospectionOptions | undefined, c
     const key = digestOf(token);
     const monotonic = performance.now();
     const kept = results.get(key, monotonic);
-    const hit = (kept !== undefined && started < kept.staleAt ? kept.result : undefined) ?? refusals.get(key, monotonic);
+    const hit = (kept !== undefined && started < kept.staleAt ? kept.result : undefined) ?? refusals.get(key, monotonic)?.result;
     if (hit !== undefined) {
       if (channels['axios-m2m:introspection:validate'].hasSubscribers) event(true, started, hit);
       return hit;
