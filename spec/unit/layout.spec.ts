@@ -18,12 +18,6 @@ const NO_SPEC: Record<string, string> = {
   'bin.ts': "the bin's process wiring (argv, env, streams, exit code) around cli.ts's main(): run as a child process by spec/integration/cli.spec.ts",
 };
 
-/**
- * Modules whose unit spec is still to be written; their behaviour is covered by the integration
- * tier meanwhile. The list only shrinks: a listed module that has its spec fails the check below.
- */
-const SPEC_TO_COME = new Set(['testing/texas-server.ts']);
-
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -39,13 +33,8 @@ const specOf = (file: string) => join(ROOT, 'spec', 'unit', file.replace(/(\.d)?
 
 describe('the unit tier mirrors lib/', () => {
   it('has spec/unit/<path>.spec.ts for every module of lib/', () => {
-    const missing = libFiles.filter((file) => !(file in NO_SPEC) && !SPEC_TO_COME.has(file) && !existsSync(specOf(file)));
+    const missing = libFiles.filter((file) => !(file in NO_SPEC) && !existsSync(specOf(file)));
     expect(missing, 'lib/ modules without a unit spec at the same path under spec/unit/').to.deep.equal([]);
-  });
-
-  it('lists as still to come only modules that exist and have no spec yet', () => {
-    const stale = [...SPEC_TO_COME].filter((file) => !libFiles.includes(file) || existsSync(specOf(file)));
-    expect(stale, 'take these off SPEC_TO_COME').to.deep.equal([]);
   });
 
   it('excuses only files that exist and have no spec', () => {
