@@ -165,6 +165,31 @@ describe('testing/texas-server', () => {
     });
   });
 
+  describe('the clock', () => {
+    it("reads Date.now by default, for the tokens' iat and exp and for verify", async () => {
+      const clock = sinon.useFakeTimers({ now: T0, toFake: ['Date'] });
+      const server = await startTexasServer();
+      const jwt = (await token(entraMachine)).body.access_token as string;
+      expect(claimsOf(jwt)).to.include({ iat: T0 / 1000, exp: T0 / 1000 + 3599 });
+      clock.tick(3_598_999);
+      expect(await server.verify(jwt)).to.include({ sub: 'app' });
+      clock.tick(1);
+      expect(await server.verify(jwt)).to.equal(null);
+    });
+
+    it("moves Texas's cache with the given clock: a hit until lifetime - 120 s, then a new mint", async () => {
+      const server = await start({ lifetime: 600_000 });
+      const first = (await token(entraMachine)).body;
+      time += 479_999;
+      const hit = (await token(entraMachine)).body;
+      expect(hit.access_token).to.equal(first.access_token);
+      expect(hit.expires_in).to.equal(120);
+      time += 1;
+      expect((await token(entraMachine)).body.access_token).not.to.equal(first.access_token);
+      expect(server.mints).to.equal(2);
+    });
+  });
+
   describe('token lifetime', () => {
     const expiresIn = async (body: Record<string, unknown> = entraMachine) => {
       const answer = await token({ ...body, skip_cache: true });
@@ -286,6 +311,15 @@ describe('testing/texas-server', () => {
       expect(answer.status).to.equal(400);
       expect(answer.body.error_codes).to.deep.equal([90002]);
       expect((await form('/a/b/oauth2/v2.0/token', {})).status, 'a tenant is one path segment').to.equal(404);
+    });
+
+    it('reads no body at the Entra ID endpoint without a content type, and routes it without its query', async () => {
+      const server = await start();
+      const bare = await request('POST', `/${server.tenantId}/oauth2/v2.0/token?x=1`, 'grant_type=client_credentials');
+      expect(bare.status).to.equal(400);
+      expect(bare.body.error_codes).to.deep.equal([900144]);
+      expect(bare.body.error_description).to.match(/^AADSTS900144: The request body must contain the following parameter: 'grant_type'\./);
+      expect(server.requests).to.deep.equal([{ path: `/${server.tenantId}/oauth2/v2.0/token`, body: {}, status: 400 }]);
     });
   });
 
