@@ -23,9 +23,10 @@ describe('attachToken(instance, options)', () => {
 
   it('refuses an instance without a baseURL (or with an empty one) unless origins names where the token may go', () => {
     for (const defaults of [{}, { baseURL: '' }]) {
+      // The whole message: it names both ways out, and warns off axios's default export.
       expect(() => attachToken(axios.create(defaults), options)).to.throw(
         TypeError,
-        'axios-m2m: attachToken needs to know where the token may go, and this instance has no baseURL: ',
+        /^axios-m2m: attachToken needs to know where the token may go, and this instance has no baseURL: attach to axios\.create\(\{ baseURL: 'https:\/\/api\.example' \}\) \(never axios's default export, which every library shares\), or pass origins: \['https:\/\/api\.example'\]$/,
       );
       expect(() => attachToken(axios.create(defaults), { ...options, origins: [] })).to.throw(TypeError, /no baseURL/);
     }
@@ -71,5 +72,26 @@ describe('attachToken(instance, options)', () => {
     attachToken(bare, { source: echo, scope: 'api://option/.default' });
     await bare.get('/d', { token: { scope: unset } });
     expect(sent).to.deep.equal(['Bearer api://instance/.default', 'Bearer api://instance/.default', 'Bearer api://request/.default', 'Bearer api://option/.default']);
+  });
+
+  it('takes token: null on the request or the instance as no scope given, and an instance without defaults', async () => {
+    const echo: TokenSource = { getToken: async (scope) => ({ token: scope, expiresAt: Date.now() + 3_600_000 }) };
+    const sent: unknown[] = [];
+    const adapter: AxiosAdapter = async (config) => {
+      sent.push(config.headers.get('Authorization'));
+      return { data: '', status: 200, statusText: 'OK', headers: {}, config };
+    };
+    const unset: string | undefined = undefined;
+    const bare = axios.create({ baseURL: 'https://api.example', adapter });
+    attachToken(bare, { source: echo, scope: 'api://option/.default' });
+    await bare.get('/a', { token: null });
+    const nullDefault = axios.create({ baseURL: 'https://api.example', adapter, token: null });
+    attachToken(nullDefault, { source: echo, scope: 'api://option/.default' });
+    await nullDefault.get('/b', { token: { scope: unset } });
+    const noDefaults = axios.create({ baseURL: 'https://api.example', adapter });
+    Object.defineProperty(noDefaults, 'defaults', { value: undefined });
+    attachToken(noDefaults, { source: echo, scope: 'api://option/.default', origins: ['https://api.example'] });
+    await noDefaults.get('https://api.example/c', { adapter, token: { scope: unset } });
+    expect(sent).to.deep.equal(['Bearer api://option/.default', 'Bearer api://option/.default', 'Bearer api://option/.default']);
   });
 });

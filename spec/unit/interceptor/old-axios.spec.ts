@@ -3,8 +3,8 @@ import { RecentTokens, honoursAllowAbsoluteUrls } from '../../../lib/interceptor
 
 describe('workarounds for older axios releases (lib/interceptor/old-axios.ts)', () => {
   it('trusts allowAbsoluteUrls: false only from axios 1.8.2, where the http adapter honours it', () => {
-    const versions = ['1.7.9', '1.8.0', '1.8.1', '1.8.2', '1.13.6', '1.21.1', '2.0.0', '', undefined];
-    expect(versions.map(honoursAllowAbsoluteUrls)).to.deep.equal([false, false, false, true, true, true, true, false, false]);
+    const versions = ['1.7.9', '1.8.0', '1.8.1', '1.8.2', '1.13.6', '1.21.1', '2.0.0', '0.9.0', '0.27.2', '', undefined];
+    expect(versions.map(honoursAllowAbsoluteUrls)).to.deep.equal([false, false, false, true, true, true, true, false, false, false, false]);
   });
 
   it('recognises the last 16 tokens attached, and forgets the oldest beyond that', () => {

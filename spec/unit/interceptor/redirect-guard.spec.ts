@@ -1,5 +1,6 @@
 import type { InternalAxiosRequestConfig } from 'axios';
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import sinon from 'sinon';
 import { guardRedirects } from '../../../lib/interceptor/redirect-guard.js';
 
@@ -13,6 +14,12 @@ function guarded(origin: string | undefined, beforeRedirect?: Hook): Hook {
   guardRedirects(config, origin);
   return config.beforeRedirect as unknown as Hook;
 }
+
+/**
+ * An origin no config has passed with yet: the hooks are kept per origin for the whole process, and
+ * a spec that reuses an origin would find the hook an earlier spec (or an earlier run) made.
+ */
+const freshOrigin = () => `https://${randomUUID()}.example`;
 
 const hop = (target: { href?: string; protocol?: string; host?: string }) => ({
   ...target,
@@ -91,5 +98,34 @@ describe('guardRedirects(config, origin)', () => {
     const options = hop({ href: 'https://other.example/x' });
     b(options, {});
     expect(options.headers).to.have.property('Authorization');
+  });
+
+  it('makes a hook for an origin never seen before', () => {
+    const origin = freshOrigin();
+    const hook = guarded(origin);
+    const same = hop({ href: `${origin}/next` });
+    hook(same, {});
+    expect(same.headers).to.have.property('Authorization');
+    const other = hop({ href: 'https://evil.example/x' });
+    hook(other, {});
+    expect(other.headers).to.deep.equal({ Accept: 'application/json' });
+  });
+
+  it('keeps the hooks of at most 100 origins, then starts again', () => {
+    const kept = freshOrigin();
+    let hook = guarded(kept);
+    // The first time the kept origin's hook is gone, the others were dropped with it: from there
+    // the count is known (the newest origin and the kept one).
+    let added = 0;
+    while (guarded(kept) === hook && added <= 100) {
+      guarded(freshOrigin());
+      added++;
+    }
+    expect(added, 'origins added before the first one was let go').to.be.within(1, 100);
+    hook = guarded(kept);
+    for (let n = 2; n < 100; n++) guarded(freshOrigin());
+    expect(guarded(kept), 'the 100th origin').to.equal(hook);
+    guarded(freshOrigin());
+    expect(guarded(kept), 'the 101st origin').to.not.equal(hook);
   });
 });

@@ -56,6 +56,7 @@ describe('describeRequest(config)', () => {
     expect(describeRequest(config({ url: 'HTTP://user@api.example/x' }))).to.equal('GET HTTP://api.example/x');
     expect(describeRequest(config({ url: '//user:pa55@api.example/x' }))).to.equal('GET //api.example/x');
     expect(describeRequest(config({ url: 'git+ssh://me:pw@host/x' }))).to.equal('GET git+ssh://host/x');
+    expect(describeRequest(config({ url: 's3://key:secret@bucket/x' }))).to.equal('GET s3://bucket/x');
     expect(describeRequest(config({ url: '/search/user@example.com' }))).to.equal('GET /search/user@example.com');
   });
 
