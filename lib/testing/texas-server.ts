@@ -54,7 +54,7 @@ export interface ServiceAccountTokenOptions {
   subject?: string | undefined;
   /** The token's audience (`aud`). @default 'api://AzureADTokenExchange' (AKS); NAIS's tokens have `nais` */
   audience?: string | undefined;
-  /** Milliseconds from now until `exp` (negative: already expired). @default 3_600_000 */
+  /** Milliseconds from now until `exp` (negative: already expired), rounded to whole seconds in the token. @default 3_600_000 */
   expiresIn?: number | undefined;
 }
 
@@ -220,7 +220,7 @@ export interface TexasServer {
   close(): Promise<void>;
 }
 
-/** Milliseconds as the whole seconds a token's `exp` and an answer's `expires_in` carry. */
+/** Milliseconds as the whole seconds a token's `exp` and an answer's `expires_in` carry: one rounding for every duration. */
 const toSeconds = (milliseconds: number): number => Math.round(milliseconds / 1000);
 
 /** Each Texas endpoint by its path. */
@@ -387,7 +387,7 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
       .setAudience(opts.audience ?? TOKEN_EXCHANGE_AUDIENCE)
       .setIssuedAt(issuedAt)
       .setNotBefore(issuedAt)
-      .setExpirationTime(issuedAt + Math.floor((opts.expiresIn ?? 3_600_000) / 1000))
+      .setExpirationTime(issuedAt + toSeconds(opts.expiresIn ?? 3_600_000))
       .setJti(randomUUID())
       .sign(serviceAccount.privateKey);
   }

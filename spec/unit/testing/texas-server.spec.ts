@@ -694,7 +694,9 @@ describe('testing/texas-server', () => {
         exp: T0 / 1000 + 3600,
       });
       const custom = claimsOf(await server.mintServiceAccountToken({ subject: 's', audience: 'nais', expiresIn: 90_999 }));
-      expect(custom).to.include({ sub: 's', aud: 'nais', exp: T0 / 1000 + 90 });
+      expect(custom, 'rounded to whole seconds, as mintUserToken and lifetime').to.include({ sub: 's', aud: 'nais', exp: T0 / 1000 + 91 });
+      expect(claimsOf(await server.mintServiceAccountToken({ expiresIn: 90_499 })).exp).to.equal(T0 / 1000 + 90);
+      expect(claimsOf(await server.mintServiceAccountToken({ expiresIn: -1_500 })).exp, 'expired').to.equal(T0 / 1000 - 1);
     });
 
     it('registers the default client with federated credentials for its service-account tokens, audience AKS or nais', async () => {
