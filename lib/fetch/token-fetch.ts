@@ -1,5 +1,6 @@
 import { publish } from '../events.js';
 import { fail, optionalObject } from '../options.js';
+import { checkClientOptions } from '../request-policy/client-options.js';
 import { originOf, parseOrigins } from '../request-policy/origins.js';
 import { isReplayable, replacementToken } from '../request-policy/retry.js';
 import { checkTokenOption, scopeFor } from '../request-policy/token-option.js';
@@ -82,13 +83,8 @@ function forward(init: RequestInit | undefined, headers?: Headers): RequestInit 
 export function tokenFetch(options: TokenFetchOptions): FetchFunction {
   const o = optionalObject('tokenFetch() options', options);
   const { source } = o;
-  if (typeof source?.getToken !== 'function') fail('source', 'a TokenSource (an object with getToken)', source);
-  if (o.scope !== undefined && !(typeof o.scope === 'string' && o.scope !== '') && typeof o.scope !== 'function') {
-    fail('scope', 'a non-empty string or a function', o.scope);
-  }
+  const retryOn = checkClientOptions(o);
   if (o.fetch !== undefined && typeof o.fetch !== 'function') fail('fetch', 'a fetch function', o.fetch);
-  const retryOn = o.retryOn ?? [401];
-  if (!Array.isArray(retryOn) || !retryOn.every((s) => Number.isInteger(s))) fail('retryOn', 'an array of HTTP statuses', retryOn);
   const allowed = parseOrigins(o.origins);
   if (allowed.size === 0) {
     throw new TypeError("axios-m2m: tokenFetch needs to know where the token may go: pass origins: ['https://api.example'] (a fetch has no baseURL)");

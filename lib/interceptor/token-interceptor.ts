@@ -1,7 +1,8 @@
 import axios, { AxiosHeaders, CanceledError, type AxiosError, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { processWide } from '../context/process-wide.js';
 import { publish } from '../events.js';
-import { fail, optionalObject } from '../options.js';
+import { optionalObject } from '../options.js';
+import { checkClientOptions } from '../request-policy/client-options.js';
 import { parseOrigins } from '../request-policy/origins.js';
 import { isReplayable, replacementToken } from '../request-policy/retry.js';
 import { checkTokenOption, scopeFor } from '../request-policy/token-option.js';
@@ -181,12 +182,7 @@ const NO_SCOPE_REMEDY = 'give attachToken a scope, or the instance or request to
 export function tokenInterceptor(options: TokenInterceptorOptions): TokenInterceptor {
   const o = optionalObject('tokenInterceptor() options', options);
   const { source } = o;
-  if (typeof source?.getToken !== 'function') fail('source', 'a TokenSource (an object with getToken)', source);
-  if (o.scope !== undefined && !(typeof o.scope === 'string' && o.scope !== '') && typeof o.scope !== 'function') {
-    fail('scope', 'a non-empty string or a function', o.scope);
-  }
-  const retryOn = o.retryOn ?? [401];
-  if (!Array.isArray(retryOn) || !retryOn.every((s) => Number.isInteger(s))) fail('retryOn', 'an array of HTTP statuses', retryOn);
+  const retryOn = checkClientOptions(o);
   const allowedOrigins = parseOrigins(o.origins);
   const targetOf = requestTargets();
   const attached = new RecentTokens();
