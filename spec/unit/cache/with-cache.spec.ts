@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { withCache } from '../../../lib/cache/with-cache.js';
 import { TokenError } from '../../../lib/errors.js';
+import { subscribe, type TokenRequestEvent } from '../../../lib/events.js';
 import type { AccessToken, GetTokenOptions } from '../../../lib/types.js';
 
 interface Call {
@@ -288,6 +289,40 @@ describe('withCache(fetch)', () => {
     expect(calls).to.have.length(2); // a new fetch, not the late token
     calls[1]!.resolve(token('fresh'));
     expect((await next).token).to.equal('fresh');
+  });
+
+  it("names the endpoint in a timeout's message and fields only when the cache was given one", async () => {
+    const endpoint = 'http://127.0.0.1:7164/api/v1/token';
+    const timeoutOf = async (options: { endpoint?: string }) => {
+      const pending = withCache(manualFetch().fetch, { timeout: 1_000, ...options })
+        .getToken('s')
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      await clock.tickAsync(1_000);
+      return (await pending) as TokenError;
+    };
+    const named = await timeoutOf({ endpoint });
+    expect(named.message).to.equal(`token request for s from ${endpoint} timed out after 1000 ms`);
+    expect(named.endpoint).to.equal(endpoint);
+    const unnamed = await timeoutOf({});
+    expect(unnamed.message).to.equal('token request for s timed out after 1000 ms');
+    expect(unnamed).to.not.have.property('endpoint');
+  });
+
+  it('gives request events an endpoint field only when the cache was given one', async () => {
+    const seen: TokenRequestEvent[] = [];
+    const stop = subscribe('axios-m2m:token:request', (event) => seen.push(event));
+    try {
+      const endpoint = 'http://127.0.0.1:7164/api/v1/token';
+      await withCache(countingFetch().fetch, { endpoint }).getToken('s');
+      await withCache(countingFetch().fetch).getToken('s');
+    } finally {
+      stop();
+    }
+    expect(seen.map((event) => Object.keys(event).includes('endpoint'))).to.deep.equal([true, false]);
+    expect(seen[0]!.endpoint).to.equal('http://127.0.0.1:7164/api/v1/token');
   });
 
   it('does not end a fetch that answers just before the deadline', async () => {
