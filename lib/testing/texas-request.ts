@@ -9,6 +9,7 @@ import type { TexasServerProvider } from './texas-server.js';
 
 export const PROVIDERS = ['entra_id', 'azuread', 'maskinporten', 'tokenx', 'idporten'];
 export const DESERIALIZE = 'Failed to deserialize the JSON body into the target type';
+const DESERIALIZE_FORM = 'Failed to deserialize form body';
 export const APP_NAME = /^([^:\s/]+):([^:\s/]+):([^:\s/]+)$/;
 
 /** A refusal as Texas words it: the status and the two fields of its error body. */
@@ -65,12 +66,19 @@ export function parse(contentType: string, text: string): Record<string, unknown
     // A form field is text: serde reads exactly "true" or "false" as a boolean, and nothing else.
     if (form.skip_cache !== undefined) {
       if (form.skip_cache !== 'true' && form.skip_cache !== 'false') {
-        throw new TexasError(400, 'invalid_request', 'Failed to deserialize form body: skip_cache: provided string was not `true` or `false`');
+        throw new TexasError(400, 'invalid_request', `${DESERIALIZE_FORM}: skip_cache: provided string was not \`true\` or \`false\``);
       }
       form.skip_cache = form.skip_cache === 'true';
     }
-    // In a form body authorization_details is a JSON string (docs/protocols/texas.md, "Machine token").
-    if (typeof form.authorization_details === 'string') form.authorization_details = JSON.parse(form.authorization_details);
+    // In a form body authorization_details is a JSON string (docs/protocols/texas.md, "Machine token"):
+    // text that does not parse is a form that does not deserialize, worded as the form's refusals are.
+    if (typeof form.authorization_details === 'string') {
+      try {
+        form.authorization_details = JSON.parse(form.authorization_details);
+      } catch (error) {
+        throw new TexasError(400, 'invalid_request', `${DESERIALIZE_FORM}: authorization_details: ${(error as Error).message}`);
+      }
+    }
     return form;
   }
   throw new TexasError(400, 'invalid_request', `unsupported media type: ${contentType || 'none'}`);

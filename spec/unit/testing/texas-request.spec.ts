@@ -23,6 +23,10 @@ describe('testing/texas-request', () => {
       authorization_details: [{ a: 1 }],
     });
     expect(refusal(() => parse('application/x-www-form-urlencoded', 'skip_cache=yes')).description).to.match(/not `true` or `false`/);
+    expect(refusal(() => parse('application/x-www-form-urlencoded', 'authorization_details=%5B%7B'))).to.include({ status: 400, error: 'invalid_request' });
+    expect(refusal(() => parse('application/x-www-form-urlencoded', 'authorization_details=%5B%7B')).description).to.match(
+      /^Failed to deserialize form body: authorization_details: \S/,
+    );
     expect(refusal(() => parse('text/plain', 'x'))).to.include({ status: 400, description: 'unsupported media type: text/plain' });
     expect(refusal(() => parse('', 'x')).description).to.equal('unsupported media type: none');
   });

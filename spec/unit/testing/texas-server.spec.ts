@@ -349,7 +349,7 @@ describe('testing/texas-server', () => {
       );
       const details = await form('/api/v1/token', { identity_provider: 'maskinporten', target: 's', authorization_details: '[{' });
       expect(details.status).to.equal(400);
-      expect(details.body.error_description).to.match(/^Failed to deserialize the JSON body into the target type: \S/);
+      expect(details.body.error_description, "a form's words, not JSON's").to.match(/^Failed to deserialize form body: authorization_details: \S/);
       expect(await request('POST', '/api/v1/token', 'x=1', 'text/plain')).to.deep.include(refusal('unsupported media type: text/plain'));
       expect(await request('POST', '/api/v1/token', 'x=1')).to.deep.include(refusal('unsupported media type: none'));
     });
