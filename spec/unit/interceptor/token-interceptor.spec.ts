@@ -487,7 +487,15 @@ describe('tokenInterceptor(options) on an axios instance', () => {
       expect(await fail(responseError(plain))).to.equal(plain);
       const noConfig = new AxiosError('no config');
       expect(await fail(responseError(noConfig))).to.equal(noConfig);
+      const refusedNoConfig = new AxiosError('no config', 'ERR_BAD_REQUEST', undefined, undefined, { status: 401 } as AxiosResponse);
+      expect(await fail(responseError(refusedNoConfig))).to.equal(refusedNoConfig);
       attach();
+      // Not from axios, though shaped like a 401 of a request this interceptor sent: not retried.
+      await instance.get('/sent');
+      const lookalike = Object.assign(new Error('not axios'), { config: api.seen[0]!.config, response: { status: 401 } });
+      expect(await fail(responseError(lookalike))).to.equal(lookalike);
+      expect(tokens.calls).to.have.length(1);
+      api.seen.length = 0;
       api.answers.push((config) => {
         throw new AxiosError('connect ECONNREFUSED', 'ECONNREFUSED', config, { _header: 'Authorization: Bearer secret-token-1\r\n' });
       });
