@@ -196,7 +196,8 @@ export interface TexasServer {
   revoke(token: string): void;
   /**
    * An end user's access token, as a login would give it: for the exchange endpoint, and for
-   * calling an API that introspects (by default it is for this app, from Entra ID).
+   * calling an API that introspects (by default it is for this app, from Entra ID). Rejects with a
+   * TypeError for a provider it does not sign for or a duration that is not a number.
    */
   mintUserToken(sub: string, opts?: MintUserTokenOptions): Promise<string>;
   /** A provider's public key set, `{ keys: [...] }`, for APIs that verify with jose's createLocalJWKSet. @default 'entra_id' */
@@ -378,7 +379,9 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
   for (const registration of options.entraClients ?? []) registerEntraClient(registration);
   const entraTokenEndpoint = entraContext.tokenEndpoint();
 
-  function mintServiceAccountToken(opts: ServiceAccountTokenOptions = {}): Promise<string> {
+  // Async, so that every failure (jose refuses a subject that is not a string, a time that is not a
+  // number) is a rejection that the caller's .catch() sees, never a throw before the promise.
+  async function mintServiceAccountToken(opts: ServiceAccountTokenOptions = {}): Promise<string> {
     const issuedAt = nowSeconds();
     return new SignJWT({ kubernetes: { namespace: appParts![2], serviceaccount: { name: appParts![3] } } })
       .setProtectedHeader({ alg: 'ES256', kid: 'kubernetes', typ: 'JWT' })
@@ -392,7 +395,7 @@ export async function startTexasServer(options: TexasServerOptions = {}): Promis
       .sign(serviceAccount.privateKey);
   }
 
-  function mintUserToken(sub: string, opts: MintUserTokenOptions = {}): Promise<string> {
+  async function mintUserToken(sub: string, opts: MintUserTokenOptions = {}): Promise<string> {
     const provider = canonical(opts.identityProvider ?? 'entra_id') as TexasServerProvider;
     if (!SIGNING_PROVIDERS.includes(provider)) {
       throw new TypeError(`mintUserToken: expected identityProvider to be one of ${SIGNING_PROVIDERS.join(', ')}, got ${JSON.stringify(opts.identityProvider)}`);

@@ -70,6 +70,15 @@ describe('testing/texas-server', () => {
   const token = (body: Record<string, unknown>) => json('/api/v1/token', body);
   const entraMachine = { identity_provider: 'entra_id', target: 'api://dev-gcp.other.api/.default' };
   const claimsOf = (jwt: unknown) => decodeJwt(jwt as string);
+  /** The error an async helper rejects with; it must not throw before it returns its promise. */
+  const rejection = async (run: () => Promise<unknown>): Promise<Error> => {
+    let promise: Promise<unknown> | undefined;
+    expect(() => (promise = run()), 'a rejection, not a synchronous throw').not.to.throw();
+    return promise!.then(
+      () => expect.fail('expected a rejection'),
+      (error: Error) => error,
+    );
+  };
 
   describe('options', () => {
     it('refuses an app that is not <cluster>:<namespace>:<app>, before listening', async () => {
@@ -642,12 +651,13 @@ describe('testing/texas-server', () => {
       expect(claimsOf(await server.mintUserToken('u', { identityProvider: 'tokenx', audience: 'x:y:z' })).aud).to.equal('x:y:z');
     });
 
-    it('refuses a provider it does not sign for', async () => {
+    it('refuses a provider it does not sign for, and a duration that is not a number, by rejecting', async () => {
       const server = await start();
-      expect(() => server.mintUserToken('u', { identityProvider: 'kubernetes' as 'tokenx' })).to.throw(
-        TypeError,
-        'mintUserToken: expected identityProvider to be one of entra_id, tokenx, idporten, maskinporten, got "kubernetes"',
-      );
+      const error = await rejection(() => server.mintUserToken('u', { identityProvider: 'kubernetes' as 'tokenx' }));
+      expect(error).to.be.instanceOf(TypeError);
+      expect(error.message).to.equal('mintUserToken: expected identityProvider to be one of entra_id, tokenx, idporten, maskinporten, got "kubernetes"');
+      expect(await rejection(() => server.mintUserToken('u', { expiresIn: Number.NaN }))).to.be.instanceOf(TypeError);
+      expect(await rejection(() => server.mintUserToken('u', { notBefore: Number.NaN }))).to.be.instanceOf(TypeError);
     });
 
     it('takes expiresIn and notBefore in milliseconds, rounded, over the deprecated second-counted names', async () => {
@@ -697,6 +707,12 @@ describe('testing/texas-server', () => {
       expect(custom, 'rounded to whole seconds, as mintUserToken and lifetime').to.include({ sub: 's', aud: 'nais', exp: T0 / 1000 + 91 });
       expect(claimsOf(await server.mintServiceAccountToken({ expiresIn: 90_499 })).exp).to.equal(T0 / 1000 + 90);
       expect(claimsOf(await server.mintServiceAccountToken({ expiresIn: -1_500 })).exp, 'expired').to.equal(T0 / 1000 - 1);
+    });
+
+    it('refuses a subject that is not a string and a duration that is not a number by rejecting', async () => {
+      const server = await start();
+      expect(await rejection(() => server.mintServiceAccountToken({ expiresIn: Number.NaN }))).to.be.instanceOf(TypeError);
+      expect(await rejection(() => server.mintServiceAccountToken({ subject: 7 as unknown as string }))).to.be.instanceOf(TypeError);
     });
 
     it('registers the default client with federated credentials for its service-account tokens, audience AKS or nais', async () => {
